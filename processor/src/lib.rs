@@ -1,0 +1,1 @@
+//! Placeholder: the inventory processor (issue 3) is being built.
