@@ -1,1 +1,33 @@
-//! Placeholder: the inventory processor (issue 3) is being built.
+//! The inventory processor: a Kinesis-triggered Lambda that archives every inventory update to
+//! S3, keeps the PostgreSQL product catalog current, and refreshes the Redis cache.
+//!
+//! `main` builds [`Deps`] once per container; [`handle`] is a plain async function, so tests
+//! and the local replay mode call it exactly as Lambda does.
+
+pub mod archive;
+pub mod cache;
+pub mod catalog;
+pub mod config;
+pub mod handler;
+pub mod metrics;
+pub mod record;
+pub mod replay;
+
+pub use handler::{BatchReport, handle, handle_json, process};
+
+/// The error type Lambda expects from a handler.
+pub type Error = lambda_runtime::Error;
+
+/// Everything a batch needs, built once per container and shared by every invocation.
+pub struct Deps {
+    /// The catalog database.
+    pub db: sqlx::PgPool,
+    /// The archive store.
+    pub s3: aws_sdk_s3::Client,
+    /// The product cache (possibly disabled).
+    pub cache: cache::Cache,
+    /// Non-client settings.
+    pub settings: config::Settings,
+    /// Counters since the container started.
+    pub metrics: metrics::Metrics,
+}

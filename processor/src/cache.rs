@@ -1,0 +1,116 @@
+//! The Redis product cache, refreshed write-through with a TTL after each catalog upsert.
+//!
+//! Write-through (rather than delete-to-invalidate) because readers then find the new stock
+//! level immediately instead of all missing at once and stampeding PostgreSQL after every batch;
+//! it is safe because only rows the sequence-guarded upsert actually changed are written, and
+//! one product's updates arrive in order on one shard. The TTL bounds how long an entry can stay
+//! stale if a refresh is lost while Redis is unreachable.
+
+use std::time::Duration;
+
+use redis::aio::{ConnectionManager, ConnectionManagerConfig};
+use serde::Serialize;
+
+use crate::catalog::ChangedProduct;
+
+/// How the cache is addressed and how long entries live.
+#[derive(Clone, Debug)]
+pub struct CacheSettings {
+    /// Prepended to every key (`<prefix><product_id>`), so environments and tests never collide.
+    pub key_prefix: String,
+    /// Entry lifetime; bounds staleness after a missed refresh.
+    pub ttl: Duration,
+    /// Upper bound on one pipeline round trip, so a hung Redis cannot stall the shard.
+    pub timeout: Duration,
+}
+
+/// A lazily connected Redis client that never fails the batch: errors are returned for
+/// counting and logging, and the connection manager reconnects on its own.
+pub struct Cache {
+    conn: Option<ConnectionManager>,
+    settings: CacheSettings,
+}
+
+/// The cached representation of a product; the price is a string so it stays exact.
+#[derive(Serialize)]
+struct CachedProduct<'a> {
+    product_id: &'a str,
+    inventory: i64,
+    price: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    supplier_id: Option<&'a str>,
+    sequence_number: &'a str,
+}
+
+impl Cache {
+    /// Builds the client without connecting, so a Redis outage at cold start costs nothing.
+    pub fn connect_lazy(url: &str, settings: CacheSettings) -> Result<Self, redis::RedisError> {
+        let client = redis::Client::open(url)?;
+        let config = ConnectionManagerConfig::new()
+            .set_connection_timeout(Some(settings.timeout))
+            .set_response_timeout(Some(settings.timeout))
+            .set_number_of_retries(1);
+        let conn = ConnectionManager::new_lazy_with_config(client, config)?;
+        Ok(Self {
+            conn: Some(conn),
+            settings,
+        })
+    }
+
+    /// A cache that does nothing, for deployments without Redis.
+    pub fn disabled(settings: CacheSettings) -> Self {
+        Self {
+            conn: None,
+            settings,
+        }
+    }
+
+    /// The key a product is cached under.
+    pub fn key(&self, product_id: &str) -> String {
+        format!("{}{}", self.settings.key_prefix, product_id)
+    }
+
+    /// Writes every changed product in one pipeline with `SET .. EX ttl`.
+    pub async fn write_through(&self, changed: &[ChangedProduct]) -> Result<(), CacheError> {
+        let Some(conn) = &self.conn else {
+            return Ok(());
+        };
+        if changed.is_empty() {
+            return Ok(());
+        }
+        let ttl = self.settings.ttl.as_secs().max(1);
+        let mut pipe = redis::pipe();
+        for row in changed {
+            let value = serde_json::to_string(&CachedProduct {
+                product_id: &row.product_id,
+                inventory: row.inventory,
+                price: row.price.to_string(),
+                supplier_id: row.supplier_id.as_deref(),
+                sequence_number: &row.kinesis_sequence,
+            })
+            .map_err(|e| CacheError(e.to_string()))?;
+            pipe.set_ex(self.key(&row.product_id), value, ttl).ignore();
+        }
+        let mut conn = conn.clone();
+        match tokio::time::timeout(self.settings.timeout, pipe.query_async::<()>(&mut conn)).await {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(e)) => Err(CacheError(e.to_string())),
+            Err(_) => Err(CacheError(format!(
+                "timed out after {:?}",
+                self.settings.timeout
+            ))),
+        }
+    }
+}
+
+/// A failed cache refresh; logged and counted, never fatal.
+#[derive(Debug)]
+pub struct CacheError(pub String);
+
+impl std::fmt::Display for CacheError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "redis refresh failed: {}", self.0)
+    }
+}
+
+impl std::error::Error for CacheError {}

@@ -1,0 +1,63 @@
+//! The Lambda binary, plus `processor replay FILE.jsonl` for local runs without AWS.
+
+use std::io::BufReader;
+
+use lambda_runtime::{LambdaEvent, service_fn};
+use processor::{Deps, Error, handle_json};
+
+fn init_logging() {
+    // JSON lines so CloudWatch Logs Insights can query fields; level from RUST_LOG.
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    tracing_subscriber::fmt()
+        .json()
+        .with_env_filter(filter)
+        .with_current_span(false)
+        .with_target(false)
+        .with_writer(std::io::stderr)
+        .init();
+}
+
+const USAGE: &str = "usage: processor                      (run as the Lambda function)\n       processor replay FILE.jsonl [--batch-size N]";
+
+#[tokio::main]
+async fn main() -> Result<(), Error> {
+    init_logging();
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    match args.first().map(String::as_str) {
+        None => {
+            let deps = Deps::from_env().await?;
+            let deps = &deps;
+            lambda_runtime::run(service_fn(
+                move |event: LambdaEvent<serde_json::Value>| async move {
+                    handle_json(deps, event.payload).await
+                },
+            ))
+            .await
+        }
+        Some("replay") => {
+            let path = args.get(1).ok_or(USAGE)?;
+            let batch_size = match (args.get(2).map(String::as_str), args.get(3)) {
+                (Some("--batch-size"), Some(n)) => n.parse().map_err(|_| USAGE)?,
+                (None, _) => 500,
+                _ => return Err(USAGE.into()),
+            };
+            let deps = Deps::from_env().await?;
+            let file = std::fs::File::open(path).map_err(|e| format!("{path}: {e}"))?;
+            let summary =
+                processor::replay::replay(&deps, BufReader::new(file), batch_size).await?;
+            println!("{}", serde_json::to_string(&summary)?);
+            if summary.failed_batches > 0 {
+                return Err(
+                    format!("{} batch(es) failed; see the log", summary.failed_batches).into(),
+                );
+            }
+            Ok(())
+        }
+        Some("-h" | "--help" | "help") => {
+            println!("{USAGE}");
+            Ok(())
+        }
+        Some(other) => Err(format!("unknown command {other:?}\n{USAGE}").into()),
+    }
+}
