@@ -286,6 +286,7 @@ class TapStack(Stack):
             self,
             "DatabaseSecret",
             username="inventory_admin",
+            dbname="inventory",
             secret_name=self.name("secret", "inventory-db"),
         )
         self.db_secret.apply_removal_policy(RemovalPolicy.DESTROY)
@@ -389,17 +390,19 @@ class TapStack(Stack):
             vpc_subnets=self.isolated_subnets,
             security_groups=[self.lambda_sg],
             log_group=log_group,
-            # Endpoints and the secret's ARN, never the password: the processor reads the
-            # credentials from Secrets Manager once per container.
+            # Endpoints and the secret's ARN, never the password. Names are the processor's
+            # (processor/src/config.rs): it reads username, password, host, port and dbname
+            # from the secret once per container (the RDS attachment fills in host and port).
             environment={
                 "ARCHIVE_BUCKET": self.bucket.bucket_name,
-                "DB_HOST": self.database.db_instance_endpoint_address,
-                "DB_PORT": self.database.db_instance_endpoint_port,
-                "DB_NAME": "inventory",
-                "DB_SECRET_ARN": self.db_secret.secret_arn,
-                "REDIS_HOST": self.cache.attr_primary_end_point_address,
-                "REDIS_PORT": self.cache.attr_primary_end_point_port,
-                "REDIS_TLS": "true",
+                "DATABASE_SECRET_ARN": self.db_secret.secret_arn,
+                "DATABASE_HOST": self.database.db_instance_endpoint_address,
+                "DATABASE_PORT": self.database.db_instance_endpoint_port,
+                "DATABASE_SSLMODE": "require",
+                # In-transit encryption is on, so the scheme is rediss:// (TLS).
+                "REDIS_URL": f"rediss://{self.cache.attr_primary_end_point_address}"
+                             f":{self.cache.attr_primary_end_point_port}",
+                "RUN_MIGRATIONS": "true",
                 "RUST_LOG": "info",
             },
             # The schema trigger invokes `current_version`; without this the version would be

@@ -330,9 +330,20 @@ def test_processor_environment_has_endpoints_and_no_secrets(tpl):
     cache_lid, _ = only(tpl, "AWS::ElastiCache::ReplicationGroup")
     secret_lid, _ = only(tpl, "AWS::SecretsManager::Secret")
     bucket_lid, _ = only(tpl, "AWS::S3::Bucket")
-    assert env["DB_HOST"] == {"Fn::GetAtt": [db_lid, "Endpoint.Address"]}
-    assert env["REDIS_HOST"] == {"Fn::GetAtt": [cache_lid, "PrimaryEndPoint.Address"]}
-    assert env["DB_SECRET_ARN"] == {"Ref": secret_lid}
+    assert env["DATABASE_HOST"] == {"Fn::GetAtt": [db_lid, "Endpoint.Address"]}
+    assert env["REDIS_URL"] == {
+        "Fn::Join": [
+            "",
+            [
+                "rediss://",
+                {"Fn::GetAtt": [cache_lid, "PrimaryEndPoint.Address"]},
+                ":",
+                {"Fn::GetAtt": [cache_lid, "PrimaryEndPoint.Port"]},
+            ],
+        ]
+    }
+    assert env["DATABASE_SECRET_ARN"] == {"Ref": secret_lid}
+    assert env["RUN_MIGRATIONS"] == "true"
     assert env["ARCHIVE_BUCKET"] == {"Ref": bucket_lid}
     for key, value in env.items():
         assert "PASSWORD" not in key.upper() and "TOKEN" not in key.upper(), key
