@@ -67,12 +67,11 @@ struct DbSecret {
     dbname: Option<String>,
 }
 
-/// Reads the database secret once and turns it into connect options.
-async fn options_from_secret(
-    sdk: &aws_config::SdkConfig,
+/// Reads the database secret (called once per container) and turns it into connect options.
+pub async fn database_options_from_secret(
+    client: &aws_sdk_secretsmanager::Client,
     arn: &str,
 ) -> Result<PgConnectOptions, BoxError> {
-    let client = aws_sdk_secretsmanager::Client::new(sdk);
     let out = client
         .get_secret_value()
         .secret_id(arn)
@@ -147,7 +146,10 @@ impl Deps {
         let options = match (var("DATABASE_URL"), var("DATABASE_SECRET_ARN")) {
             (Some(url), _) => PgConnectOptions::from_str(&url)
                 .map_err(|_| "DATABASE_URL is not a valid PostgreSQL URL")?,
-            (None, Some(arn)) => options_from_secret(&sdk, &arn).await?,
+            (None, Some(arn)) => {
+                let client = aws_sdk_secretsmanager::Client::new(&sdk);
+                database_options_from_secret(&client, &arn).await?
+            }
             (None, None) => return Err("set DATABASE_SECRET_ARN (or DATABASE_URL locally)".into()),
         };
         let db = lazy_pool(
