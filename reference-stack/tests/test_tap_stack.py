@@ -29,7 +29,7 @@ NAME_PROPERTIES = {
     "AWS::SecretsManager::Secret": ["Name"],
     "AWS::EC2::SecurityGroup": ["GroupName"],
     "AWS::IAM::Role": ["RoleName"],
-    "AWS::IAM::Policy": [],  # PolicyName is not a physical name (inline in the role)
+    "AWS::IAM::Policy": ["PolicyName"],
     "AWS::SNS::Topic": ["TopicName"],
     "AWS::DynamoDB::Table": ["TableName"],
 }
