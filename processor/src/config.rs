@@ -60,7 +60,8 @@ fn parsed<T: FromStr>(name: &str, default: T) -> Result<T, BoxError> {
 struct DbSecret {
     username: String,
     password: String,
-    host: String,
+    #[serde(default)]
+    host: Option<String>,
     #[serde(default)]
     port: Option<u16>,
     #[serde(default)]
@@ -88,17 +89,16 @@ pub async fn database_options_from_secret(
         .ok_or("database secret has no SecretString")?;
     // The parse error could quote the secret, so it is replaced by a fixed message.
     let secret: DbSecret = serde_json::from_str(text)
-        .map_err(|_| "database secret is not JSON with username, password, host")?;
+        .map_err(|_| "database secret is not JSON with username and password")?;
     let mut options = PgConnectOptions::new()
-        .host(&secret.host)
         .port(secret.port.unwrap_or(5432))
         .username(&secret.username)
         .password(&secret.password);
+    if let Some(host) = secret.host {
+        options = options.host(&host);
+    }
     if let Some(db) = secret.dbname {
         options = options.database(&db);
-    }
-    if let Some(mode) = var("DATABASE_SSLMODE") {
-        options = options.ssl_mode(mode.parse().map_err(|_| "DATABASE_SSLMODE is not valid")?);
     }
     Ok(options)
 }
@@ -139,6 +139,21 @@ pub fn s3_client(sdk: &aws_config::SdkConfig, force_path_style: bool) -> aws_sdk
     aws_sdk_s3::Client::from_conf(config)
 }
 
+/// `DATABASE_HOST`, `DATABASE_PORT` and `DATABASE_SSLMODE` win over the secret and the URL:
+/// the stack knows the endpoint before the secret is attached to the instance.
+fn endpoint_overrides(mut options: PgConnectOptions) -> Result<PgConnectOptions, BoxError> {
+    if let Some(host) = var("DATABASE_HOST") {
+        options = options.host(&host);
+    }
+    if var("DATABASE_PORT").is_some() {
+        options = options.port(parsed("DATABASE_PORT", 5432)?);
+    }
+    if let Some(mode) = var("DATABASE_SSLMODE") {
+        options = options.ssl_mode(mode.parse().map_err(|_| "DATABASE_SSLMODE is not valid")?);
+    }
+    Ok(options)
+}
+
 impl Deps {
     /// Builds every client from the environment; called once per container in `main`.
     pub async fn from_env() -> Result<Self, BoxError> {
@@ -152,6 +167,7 @@ impl Deps {
             }
             (None, None) => return Err("set DATABASE_SECRET_ARN (or DATABASE_URL locally)".into()),
         };
+        let options = endpoint_overrides(options)?;
         let db = lazy_pool(
             options,
             parsed("DB_MAX_CONNECTIONS", 2)?,
