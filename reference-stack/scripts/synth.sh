@@ -38,6 +38,10 @@ fi
 staging="$(mktemp -d "$outdir.synth.XXXXXX")"
 trap 'rm -rf "$staging"' EXIT
 
+# A relative PROCESSOR_ASSET_DIR means relative to where the script was called from.
+if [[ -n "${PROCESSOR_ASSET_DIR:-}" && "$PROCESSOR_ASSET_DIR" != /* ]]; then
+    export PROCESSOR_ASSET_DIR="$PWD/$PROCESSOR_ASSET_DIR"
+fi
 cd "$here"
 CDK_OUTDIR="$staging" \
 CDK_CONTEXT_JSON="$context" \

@@ -14,13 +14,17 @@ venv="$cache/cdk-venv"
 stamp="$venv/.requirements.sha256"
 want="$(sha256sum "$req" | cut -d' ' -f1)"
 
+# Two callers at once (synth and tests in parallel) must not build over each other.
+mkdir -p "$cache"
+exec 9>"$cache/cdk-venv.lock"
+flock 9
+
 if [[ -x "$venv/bin/python" && -f "$stamp" && "$(cat "$stamp")" == "$want" ]]; then
     echo "$venv"
     exit 0
 fi
 
 echo "reference-stack: creating $venv (requirements.txt changed or no venv yet)" >&2
-mkdir -p "$cache"
 rm -rf "$venv"
 python3 -m venv "$venv"
 "$venv/bin/python" -m pip install --quiet --disable-pip-version-check --no-input -r "$req" >&2
