@@ -9,4 +9,4 @@ cd "$here"
 # The tests pin the placeholder asset themselves; unset so nothing else can leak in.
 unset PROCESSOR_ASSET_DIR
 JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION=20 \
-    exec "$venv/bin/python" -m pytest -p no:cacheprovider tests "$@"
+    exec "$venv/bin/python" -m pytest "$@"
