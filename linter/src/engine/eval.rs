@@ -1,0 +1,540 @@
+//! Evaluating compiled checks: three-valued (pass / fail / skip), failures carry their place.
+
+use std::ops::ControlFlow;
+
+use serde_json::Value as Json;
+
+use super::path::{self, Hit, Place};
+use super::{iam, network, values};
+use crate::model::node::{Node, Span};
+use crate::model::resolve::{self, Scalar};
+use crate::model::template::Template;
+use crate::rules::check::*;
+
+/// The result of a check.
+#[derive(Debug)]
+pub enum Outcome {
+    /// Holds.
+    Pass,
+    /// Cannot be decided statically.
+    Skip,
+    /// Violated, at these places.
+    Fail(Vec<Failure>),
+}
+
+/// One violation place.
+#[derive(Debug, Clone)]
+pub struct Failure {
+    /// The item (resource or output) the place is in.
+    pub item: usize,
+    /// RFC 6901 pointer from the document root (may name a missing property).
+    pub pointer: String,
+    /// What to underline.
+    pub label: Span,
+    /// Message placeholders.
+    pub vars: Vec<(String, String)>,
+}
+
+/// The evaluation environment: the template, the subject and named related resources.
+pub struct Env<'t> {
+    /// The template.
+    pub t: &'t Template,
+    /// Bound names (`subject` first) to items.
+    pub bindings: Vec<(String, usize)>,
+}
+
+/// Where a check is evaluated.
+#[derive(Clone)]
+pub struct Here<'t> {
+    /// The item the node is in.
+    pub item: usize,
+    /// The place.
+    pub place: Place<'t>,
+    /// Absolute pointer of the node.
+    pub ptr: String,
+}
+
+impl<'t> Env<'t> {
+    /// The item bound to a name.
+    pub fn bound(&self, name: &str) -> Option<usize> {
+        self.bindings
+            .iter()
+            .rev()
+            .find(|(n, _)| n == name)
+            .map(|(_, i)| *i)
+    }
+
+    /// The root of an item, as a place to evaluate from.
+    pub fn item_here(&self, item: usize) -> Here<'t> {
+        let node = self.t.node(item);
+        Here {
+            item,
+            place: Place {
+                hit: Hit::Found(node),
+                key: None,
+                label: self.t.id_span(item),
+            },
+            ptr: self.t.pointer(item),
+        }
+    }
+
+    /// A failure at a place, with the bindings in force as placeholders.
+    pub fn failure(
+        &self,
+        item: usize,
+        pointer: String,
+        label: Span,
+        mut vars: Vec<(String, String)>,
+    ) -> Failure {
+        for (name, it) in &self.bindings {
+            vars.push((name.clone(), self.t.items[*it].id.to_string()));
+        }
+        Failure {
+            item,
+            pointer,
+            label,
+            vars,
+        }
+    }
+
+    fn fail_here(&self, here: &Here<'t>, vars: Vec<(String, String)>) -> Outcome {
+        Outcome::Fail(vec![self.failure(
+            here.item,
+            here.ptr.clone(),
+            here.place.label,
+            vars,
+        )])
+    }
+}
+
+/// Combines outcomes where every one must pass.
+fn all_of(outcomes: impl IntoIterator<Item = Outcome>) -> Outcome {
+    let mut failures = Vec::new();
+    let mut skipped = false;
+    for o in outcomes {
+        match o {
+            Outcome::Pass => {}
+            Outcome::Skip => skipped = true,
+            Outcome::Fail(f) => failures.extend(f),
+        }
+    }
+    if !failures.is_empty() {
+        Outcome::Fail(failures)
+    } else if skipped {
+        Outcome::Skip
+    } else {
+        Outcome::Pass
+    }
+}
+
+/// Combines outcomes where one passing is enough; reports the first failure otherwise.
+fn any_of(outcomes: impl IntoIterator<Item = Outcome>, none: impl FnOnce() -> Outcome) -> Outcome {
+    let mut first_failure = None;
+    let mut skipped = false;
+    let mut seen = false;
+    for o in outcomes {
+        seen = true;
+        match o {
+            Outcome::Pass => return Outcome::Pass,
+            Outcome::Skip => skipped = true,
+            Outcome::Fail(f) => {
+                first_failure.get_or_insert(f);
+            }
+        }
+    }
+    if !seen {
+        none()
+    } else if skipped {
+        Outcome::Skip
+    } else {
+        Outcome::Fail(first_failure.unwrap_or_default())
+    }
+}
+
+/// Evaluates a check at a place.
+pub fn eval<'t>(check: &Check, env: &mut Env<'t>, here: &Here<'t>) -> Outcome {
+    match check {
+        Check::Leaf(leaf) => eval_leaf(leaf, env, here),
+        Check::All(checks) => all_of(checks.iter().map(|c| eval(c, env, here))),
+        Check::Any(checks) => {
+            let outcomes: Vec<Outcome> = checks.iter().map(|c| eval(c, env, here)).collect();
+            any_of(outcomes, || Outcome::Pass)
+        }
+        Check::If(when, then) => match eval(when, env, here) {
+            Outcome::Pass => eval(then, env, here),
+            Outcome::Fail(_) => Outcome::Pass,
+            Outcome::Skip => Outcome::Skip,
+        },
+        Check::Not(inner) => match eval(inner, env, here) {
+            Outcome::Pass => env.fail_here(here, Vec::new()),
+            Outcome::Fail(_) => Outcome::Pass,
+            Outcome::Skip => Outcome::Skip,
+        },
+        Check::Each {
+            path,
+            check,
+            quantifier,
+            absent,
+        } => {
+            let places = path::collect(here.place, path);
+            let mut outcomes = Vec::new();
+            for (place, rel) in places {
+                let sub = Here {
+                    item: here.item,
+                    place,
+                    ptr: format!("{}{rel}", here.ptr),
+                };
+                outcomes.push(match place.hit {
+                    Hit::Found(_) => eval(check, env, &sub),
+                    Hit::Missing => absent_outcome(*absent, env, &sub, Vec::new()),
+                    Hit::Unknown => Outcome::Skip,
+                });
+            }
+            match quantifier {
+                Quantifier::All => all_of(outcomes),
+                Quantifier::Any => {
+                    let fallback = prefix_here(here, path);
+                    match any_of(outcomes, || {
+                        absent_outcome(*absent, env, &fallback, Vec::new())
+                    }) {
+                        Outcome::Fail(_) => env.fail_here(&fallback, Vec::new()),
+                        other => other,
+                    }
+                }
+            }
+        }
+        Check::ByType(cases) => {
+            let kind = &env.t.items[here.item].kind;
+            match cases.iter().find(|(g, _)| g.matches(kind)) {
+                Some((_, c)) => eval(c, env, here),
+                None => Outcome::Pass,
+            }
+        }
+        Check::Follow(f) => eval_follow(f, env, here),
+        Check::ReferencedBy(r) => eval_referenced_by(r, env, here),
+        Check::IamAllows(i) => iam::eval(i, env, here),
+        Check::SgAdmits(s) => network::eval(s, env, here),
+    }
+}
+
+fn absent_outcome<'t>(
+    absent: Absent,
+    env: &Env<'t>,
+    here: &Here<'t>,
+    vars: Vec<(String, String)>,
+) -> Outcome {
+    match absent {
+        Absent::Pass => Outcome::Pass,
+        Absent::Skip => Outcome::Skip,
+        Absent::Fail => env.fail_here(here, vars),
+    }
+}
+
+/// The deepest place before a pattern's first wildcard: where "none of these" is reported.
+fn prefix_here<'t>(here: &Here<'t>, path: &PathPattern) -> Here<'t> {
+    let literal: Vec<Seg> = path
+        .segs
+        .iter()
+        .take_while(|s| matches!(s, Seg::Key(_)))
+        .cloned()
+        .collect();
+    let prefix = PathPattern {
+        segs: literal,
+        text: String::new(),
+    };
+    match path::collect(here.place, &prefix).into_iter().next() {
+        Some((place, rel)) => Here {
+            item: here.item,
+            place,
+            ptr: format!("{}{rel}", here.ptr),
+        },
+        None => here.clone(),
+    }
+}
+
+fn eval_leaf<'t>(leaf: &Leaf, env: &mut Env<'t>, here: &Here<'t>) -> Outcome {
+    let t = env.t;
+    let mut failures = Vec::new();
+    let mut skipped = false;
+    let mut ptr = String::new();
+    let _ = path::visit(here.place, &leaf.path, &mut ptr, &mut |place, rel| {
+        let outcome = match place.hit {
+            Hit::Missing => {
+                if leaf.tests.iter().any(|x| matches!(x, Test::Exists(true))) {
+                    TestResult::Fail(Vec::new())
+                } else if leaf.tests.iter().all(|x| matches!(x, Test::Exists(false))) {
+                    TestResult::Pass
+                } else {
+                    match leaf.absent {
+                        Absent::Pass => TestResult::Pass,
+                        Absent::Skip => TestResult::Skip,
+                        Absent::Fail => TestResult::Fail(Vec::new()),
+                    }
+                }
+            }
+            Hit::Unknown => TestResult::Skip,
+            Hit::Found(node) => {
+                let mut result = TestResult::Pass;
+                for test in &leaf.tests {
+                    match run_test(test, t, node, place.key) {
+                        TestResult::Pass => {}
+                        TestResult::Skip => {
+                            if matches!(result, TestResult::Pass) {
+                                result = TestResult::Skip;
+                            }
+                        }
+                        fail @ TestResult::Fail(_) => {
+                            result = fail;
+                            break;
+                        }
+                    }
+                }
+                result
+            }
+        };
+        match outcome {
+            TestResult::Pass => {}
+            TestResult::Skip => skipped = true,
+            TestResult::Fail(mut vars) => {
+                if let Hit::Found(node) = place.hit
+                    && !vars.iter().any(|(k, _)| k == "value")
+                {
+                    vars.push(("value".into(), values::display(t, node)));
+                }
+                if matches!(place.hit, Hit::Missing) {
+                    vars.push(("value".into(), "(not set)".into()));
+                }
+                if let Some(k) = place.key {
+                    vars.push(("key".into(), k.to_string()));
+                }
+                failures.push(env.failure(
+                    here.item,
+                    format!("{}{rel}", here.ptr),
+                    place.label,
+                    vars,
+                ));
+            }
+        }
+        ControlFlow::Continue(())
+    });
+    if !failures.is_empty() {
+        Outcome::Fail(failures)
+    } else if skipped {
+        Outcome::Skip
+    } else {
+        Outcome::Pass
+    }
+}
+
+/// A single test's result; failures may add placeholders.
+pub enum TestResult {
+    /// Holds.
+    Pass,
+    /// Unknown.
+    Skip,
+    /// Violated.
+    Fail(Vec<(String, String)>),
+}
+
+impl From<Option<bool>> for TestResult {
+    fn from(v: Option<bool>) -> Self {
+        match v {
+            Some(true) => TestResult::Pass,
+            Some(false) => TestResult::Fail(Vec::new()),
+            None => TestResult::Skip,
+        }
+    }
+}
+
+fn run_test(test: &Test, t: &Template, node: &Node, key: Option<&str>) -> TestResult {
+    match test {
+        Test::Exists(expected) => Some(*expected).into(),
+        Test::Equals(v) => resolve::resolve(t, node)
+            .map(|s| values::equals(&s, v))
+            .into(),
+        Test::NotEquals(v) => resolve::resolve(t, node)
+            .map(|s| !values::equals(&s, v))
+            .into(),
+        Test::OneOf(list) => resolve::resolve(t, node)
+            .map(|s| list.iter().any(|v| values::equals(&s, v)))
+            .into(),
+        Test::NotOneOf(list) => resolve::resolve(t, node)
+            .map(|s| !list.iter().any(|v| values::equals(&s, v)))
+            .into(),
+        Test::Matches(re) => match resolve::resolve(t, node) {
+            Some(Scalar::Block(_)) => TestResult::Fail(Vec::new()),
+            Some(s) => Some(re.is_match(&values::text(&s))).into(),
+            None => TestResult::Skip,
+        },
+        Test::Contains(v) => values::contains(t, node, v).into(),
+        Test::Compare(op, rhs) => resolve::resolve(t, node)
+            .and_then(|s| values::number(&s))
+            .map(|lhs| match op {
+                CompareOp::Gt => lhs > *rhs,
+                CompareOp::Gte => lhs >= *rhs,
+                CompareOp::Lt => lhs < *rhs,
+                CompareOp::Lte => lhs <= *rhs,
+            })
+            .into(),
+        Test::MentionsSuffix {
+            expected,
+            parameter,
+            literal,
+        } => values::mentions_suffix(t, node, parameter, literal.as_deref())
+            .map(|m| m == *expected)
+            .into(),
+        Test::Known(expected) => {
+            let known = !matches!(resolve::resolve(t, node), None);
+            Some(known == *expected).into()
+        }
+        Test::KeyMatches(re) => Some(key.is_some_and(|k| re.is_match(k))).into(),
+        Test::Captures { regex, allowed } => match resolve::resolve(t, node) {
+            Some(Scalar::Str(text)) => {
+                for caps in regex.captures_iter(&text) {
+                    let Some(m) = caps.get(1).or_else(|| caps.get(0)) else {
+                        continue;
+                    };
+                    if !allowed.iter().any(|a| a == m.as_str()) {
+                        return TestResult::Fail(vec![("value".into(), m.as_str().to_string())]);
+                    }
+                }
+                TestResult::Pass
+            }
+            Some(_) => TestResult::Pass,
+            None => TestResult::Skip,
+        },
+        Test::OpensAnyPort(ports) => network::opens_any_port(t, node, ports).into(),
+        Test::Nonempty(expected) => resolve::resolve(t, node)
+            .map(|s| {
+                let nonempty = match s {
+                    Scalar::Null => false,
+                    Scalar::Str(s) => !s.is_empty(),
+                    Scalar::Block(b) => b.as_seq().map_or_else(
+                        || b.as_map().is_some_and(|m| !m.entries.is_empty()),
+                        |s| !s.is_empty(),
+                    ),
+                    _ => true,
+                };
+                nonempty == *expected
+            })
+            .into(),
+    }
+}
+
+fn eval_follow<'t>(f: &Follow, env: &mut Env<'t>, here: &Here<'t>) -> Outcome {
+    let from = match &f.of {
+        Some(name) => match env.bound(name) {
+            Some(item) => env.item_here(item),
+            None => return Outcome::Skip,
+        },
+        None => here.clone(),
+    };
+    let mut related = Vec::new();
+    let places = path::collect(from.place, &f.path);
+    for (place, _) in &places {
+        if let Hit::Found(node) = place.hit {
+            values::related(env.t, node, &f.types, &mut related);
+        }
+    }
+    related.retain(|&i| i != from.item);
+    dedup_keep_order(&mut related);
+    let at = prefix_here(&from, &f.path);
+    quantify(
+        env,
+        &at,
+        related,
+        f.check.as_ref(),
+        f.bind.as_deref(),
+        f.quantifier,
+        f.if_none,
+    )
+}
+
+fn eval_referenced_by<'t>(r: &ReferencedBy, env: &mut Env<'t>, here: &Here<'t>) -> Outcome {
+    let t = env.t;
+    let me = here.item;
+    let own_kind = [TypeGlob::Exact(t.items[me].kind.to_string())];
+    let referrers: Vec<usize> = match &r.path {
+        // Without a path, the reference index answers directly.
+        None => t
+            .referrers(me)
+            .iter()
+            .copied()
+            .filter(|&i| any_glob(&r.types, &t.items[i].kind))
+            .collect(),
+        // With a path, literal names count too (`FunctionName: my-fn`), so ask every candidate.
+        Some(p) => (0..t.items.len())
+            .filter(|&i| i != me && any_glob(&r.types, &t.items[i].kind))
+            .filter(|&source| {
+                let mut found = Vec::new();
+                for (place, _) in path::collect(env.item_here(source).place, p) {
+                    if let Hit::Found(node) = place.hit {
+                        values::related(t, node, &own_kind, &mut found);
+                    }
+                }
+                found.contains(&me)
+            })
+            .collect(),
+    };
+    let at = env.item_here(me);
+    quantify(
+        env,
+        &at,
+        referrers,
+        r.check.as_ref(),
+        r.bind.as_deref(),
+        r.quantifier,
+        r.if_none,
+    )
+}
+
+fn quantify<'t>(
+    env: &mut Env<'t>,
+    at: &Here<'t>,
+    related: Vec<usize>,
+    check: Option<&Check>,
+    bind: Option<&str>,
+    quantifier: Quantifier,
+    if_none: Absent,
+) -> Outcome {
+    let Some(check) = check else {
+        return if related.is_empty() {
+            env.fail_here(at, Vec::new())
+        } else {
+            Outcome::Pass
+        };
+    };
+    if related.is_empty() {
+        return absent_outcome(if_none, env, at, Vec::new());
+    }
+    let mut outcomes = Vec::new();
+    for item in related {
+        if let Some(name) = bind {
+            env.bindings.push((name.to_string(), item));
+        }
+        env.bindings.push(("related".to_string(), item));
+        let sub = env.item_here(item);
+        outcomes.push(eval(check, env, &sub));
+        env.bindings.pop();
+        if bind.is_some() {
+            env.bindings.pop();
+        }
+    }
+    match quantifier {
+        Quantifier::All => all_of(outcomes),
+        Quantifier::Any => any_of(outcomes, || Outcome::Pass),
+    }
+}
+
+fn dedup_keep_order(items: &mut Vec<usize>) {
+    let mut seen = std::collections::HashSet::new();
+    items.retain(|i| seen.insert(*i));
+}
+
+/// Converts rule literals for comparisons.
+pub fn json_text(v: &Json) -> String {
+    match v {
+        Json::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}

@@ -1,0 +1,147 @@
+//! Rules × resources → findings.
+
+pub mod eval;
+pub mod iam;
+pub mod network;
+pub mod path;
+pub mod values;
+
+use eval::{Env, Outcome};
+
+use crate::model::node::Span;
+use crate::model::template::Template;
+use crate::rules::check::any_glob;
+use crate::rules::{Applicability, Rule, RuleSet};
+
+/// A violation found in one template, before it is tied to a file.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RawFinding {
+    /// Index of the rule in the rule set.
+    pub rule: usize,
+    /// Logical ID of the resource (or output) the finding points into.
+    pub resource: String,
+    /// RFC 6901 pointer of the offending (or missing) node.
+    pub pointer: String,
+    /// What to underline.
+    pub span: Span,
+    /// The rendered message.
+    pub message: String,
+    /// The CDK construct path of the resource, when CDK wrote one.
+    pub cdk_path: Option<String>,
+    /// The fix the failing assertion declares: applicability and title.
+    pub fix: Option<(Applicability, String)>,
+}
+
+/// Evaluates every rule on every selected resource.
+pub fn evaluate(t: &Template, rules: &RuleSet) -> Vec<RawFinding> {
+    let mut out = Vec::new();
+    for item in 0..t.resource_count {
+        let kind = &t.items[item].kind;
+        for (ri, rule) in rules.rules.iter().enumerate() {
+            if any_glob(&rule.select.types, kind) {
+                evaluate_subject(t, ri, rule, item, &mut out);
+            }
+        }
+    }
+    out.sort_by(|a, b| {
+        (a.span, &rules.rules[a.rule].code, &a.pointer).cmp(&(
+            b.span,
+            &rules.rules[b.rule].code,
+            &b.pointer,
+        ))
+    });
+    out.dedup_by(|a, b| a.rule == b.rule && a.pointer == b.pointer && a.message == b.message);
+    out
+}
+
+fn evaluate_subject(
+    t: &Template,
+    ri: usize,
+    rule: &Rule,
+    subject: usize,
+    out: &mut Vec<RawFinding>,
+) {
+    let mut env = Env {
+        t,
+        bindings: vec![("subject".to_string(), subject)],
+    };
+    let root = env.item_here(subject);
+    if let Some(pre) = &rule.select.precondition
+        && !matches!(eval::eval(pre, &mut env, &root), Outcome::Pass)
+    {
+        return;
+    }
+    for assertion in &rule.assertions {
+        let Outcome::Fail(failures) = eval::eval(&assertion.check, &mut env, &root) else {
+            continue;
+        };
+        for mut failure in failures {
+            if let Some(at) = &assertion.at {
+                let places = path::collect(root.place, at);
+                if let Some((place, rel)) = places.into_iter().next() {
+                    failure.item = subject;
+                    failure.label = place.label;
+                    failure.pointer = format!("{}{rel}", root.ptr);
+                }
+            }
+            let template = assertion.message.as_deref().unwrap_or(&rule.message);
+            let message = render(template, t, &failure, rule);
+            out.push(RawFinding {
+                rule: ri,
+                resource: t.items[failure.item].id.to_string(),
+                pointer: failure.pointer,
+                span: failure.label,
+                message,
+                cdk_path: t.cdk_path(failure.item).map(str::to_string),
+                fix: assertion
+                    .fix
+                    .as_ref()
+                    .map(|f| (f.applicability, f.title.clone())),
+            });
+        }
+    }
+}
+
+/// Fills `{placeholders}`; the set was checked when the rule loaded.
+fn render(template: &str, t: &Template, f: &eval::Failure, rule: &Rule) -> String {
+    let item = &t.items[f.item];
+    let item_ptr = t.pointer(f.item);
+    let rel = f.pointer.strip_prefix(&item_ptr).unwrap_or(&f.pointer);
+    let property = rel
+        .rsplit('/')
+        .next()
+        .unwrap_or_default()
+        .replace("~1", "/")
+        .replace("~0", "~");
+    let mut out = String::with_capacity(template.len() + 32);
+    let mut rest = template;
+    while let Some(open) = rest.find('{') {
+        out.push_str(&rest[..open]);
+        let Some(close) = rest[open..].find('}') else {
+            break;
+        };
+        let name = &rest[open + 1..open + close];
+        let value = match name {
+            "resource" => Some(item.id.to_string()),
+            "type" => Some(item.kind.to_string()),
+            "path" => Some(rel.to_string()),
+            "property" => Some(property.clone()),
+            "cdk_path" => t.cdk_path(f.item).map(str::to_string),
+            _ => f
+                .vars
+                .iter()
+                .rev()
+                .find(|(k, _)| k == name)
+                .map(|(_, v)| v.clone())
+                .or_else(|| setting(rule, name)),
+        };
+        out.push_str(value.as_deref().unwrap_or("?"));
+        rest = &rest[open + close + 1..];
+    }
+    out.push_str(rest);
+    out
+}
+
+fn setting(rule: &Rule, name: &str) -> Option<String> {
+    rule.settings.get(name).map(eval::json_text)
+}

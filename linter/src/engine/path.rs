@@ -1,0 +1,206 @@
+//! Walking a [`PathPattern`] over a node tree without allocating per node.
+
+use std::ops::ControlFlow;
+
+use crate::model::node::{Node, Span, Value};
+use crate::model::template::escape_pointer;
+use crate::rules::check::{PathPattern, Seg};
+
+/// What a path leads to.
+#[derive(Clone, Copy, Debug)]
+pub enum Hit<'t> {
+    /// A node exists there.
+    Found(&'t Node),
+    /// The path does not exist; the label is the nearest existing parent.
+    Missing,
+    /// An intrinsic function stands in the way, so the value is only known at deploy time.
+    Unknown,
+}
+
+/// One visited place: the hit, its key in the parent, and the span to underline.
+#[derive(Clone, Copy, Debug)]
+pub struct Place<'t> {
+    /// The hit.
+    pub hit: Hit<'t>,
+    /// The key under which it sits (for `key_matches` and messages).
+    pub key: Option<&'t str>,
+    /// What to underline: the value for scalars, the key for blocks, else the nearest parent.
+    pub label: Span,
+}
+
+/// Visits every place a pattern reaches from `start`; `ptr` receives each place's relative pointer.
+pub fn visit<'t>(
+    start: Place<'t>,
+    path: &PathPattern,
+    ptr: &mut String,
+    f: &mut dyn FnMut(&Place<'t>, &str) -> ControlFlow<()>,
+) -> ControlFlow<()> {
+    walk(start, &path.segs, ptr, f)
+}
+
+/// The label for a node reached under a key.
+pub fn label_for(node: &Node, key_span: Option<Span>) -> Span {
+    match key_span {
+        Some(k) if !node.is_scalar() => k,
+        _ => node.span,
+    }
+}
+
+fn walk<'t>(
+    here: Place<'t>,
+    segs: &[Seg],
+    ptr: &mut String,
+    f: &mut dyn FnMut(&Place<'t>, &str) -> ControlFlow<()>,
+) -> ControlFlow<()> {
+    let Hit::Found(node) = here.hit else {
+        return f(&here, ptr);
+    };
+    let Some((seg, rest)) = segs.split_first() else {
+        if is_no_value(node) {
+            return f(
+                &Place {
+                    hit: Hit::Missing,
+                    ..here
+                },
+                ptr,
+            );
+        }
+        return f(&here, ptr);
+    };
+    if node.intrinsic().is_some() && *seg != Seg::Deep {
+        let len = ptr.len();
+        push_rest(ptr, segs);
+        let out = f(
+            &Place {
+                hit: Hit::Unknown,
+                ..here
+            },
+            ptr,
+        );
+        ptr.truncate(len);
+        return out;
+    }
+    let len = ptr.len();
+    let out = match seg {
+        Seg::Key(key) => {
+            let child = match &node.value {
+                Value::Map(m) => m
+                    .entry(key)
+                    .map(|e| (&e.value, Some(e.key_span), Some(&*e.key))),
+                Value::Seq(items) => key
+                    .parse::<usize>()
+                    .ok()
+                    .and_then(|i| items.get(i))
+                    .map(|n| (n, None, None)),
+                _ => None,
+            };
+            match child {
+                Some((child, key_span, key_text)) => {
+                    ptr.push('/');
+                    ptr.push_str(&escape_pointer(key));
+                    let place = Place {
+                        hit: Hit::Found(child),
+                        key: key_text,
+                        label: label_for(child, key_span),
+                    };
+                    walk(place, rest, ptr, f)
+                }
+                None => {
+                    push_rest(ptr, segs);
+                    f(
+                        &Place {
+                            hit: Hit::Missing,
+                            key: None,
+                            label: here.label,
+                        },
+                        ptr,
+                    )
+                }
+            }
+        }
+        Seg::Any => each_child(node, ptr, &mut |place, ptr| walk(place, rest, ptr, f)),
+        Seg::Deep => deep(here, rest, ptr, f),
+    };
+    ptr.truncate(len);
+    out
+}
+
+fn each_child<'t>(
+    node: &'t Node,
+    ptr: &mut String,
+    f: &mut dyn FnMut(Place<'t>, &mut String) -> ControlFlow<()>,
+) -> ControlFlow<()> {
+    let len = ptr.len();
+    match &node.value {
+        Value::Map(m) => {
+            for e in &m.entries {
+                ptr.push('/');
+                ptr.push_str(&escape_pointer(&e.key));
+                let place = Place {
+                    hit: Hit::Found(&e.value),
+                    key: Some(&e.key),
+                    label: label_for(&e.value, Some(e.key_span)),
+                };
+                let out = f(place, ptr);
+                ptr.truncate(len);
+                out?;
+            }
+        }
+        Value::Seq(items) => {
+            for (i, item) in items.iter().enumerate() {
+                use std::fmt::Write as _;
+                let _ = write!(ptr, "/{i}");
+                let place = Place {
+                    hit: Hit::Found(item),
+                    key: None,
+                    label: label_for(item, None),
+                };
+                let out = f(place, ptr);
+                ptr.truncate(len);
+                out?;
+            }
+        }
+        _ => {}
+    }
+    ControlFlow::Continue(())
+}
+
+fn deep<'t>(
+    here: Place<'t>,
+    rest: &[Seg],
+    ptr: &mut String,
+    f: &mut dyn FnMut(&Place<'t>, &str) -> ControlFlow<()>,
+) -> ControlFlow<()> {
+    walk(here, rest, ptr, f)?;
+    let Hit::Found(node) = here.hit else {
+        return ControlFlow::Continue(());
+    };
+    each_child(node, ptr, &mut |place, ptr| deep(place, rest, ptr, f))
+}
+
+fn push_rest(ptr: &mut String, segs: &[Seg]) {
+    for seg in segs {
+        ptr.push('/');
+        match seg {
+            Seg::Key(k) => ptr.push_str(&escape_pointer(k)),
+            Seg::Any => ptr.push('*'),
+            Seg::Deep => ptr.push_str("**"),
+        }
+    }
+}
+
+/// `{"Ref": "AWS::NoValue"}` removes a property, so it reads as absent.
+fn is_no_value(node: &Node) -> bool {
+    matches!(node.intrinsic(), Some(("Ref", arg)) if arg.as_str() == Some("AWS::NoValue"))
+}
+
+/// Collects the places a pattern reaches (for callers that need them all).
+pub fn collect<'t>(start: Place<'t>, path: &PathPattern) -> Vec<(Place<'t>, String)> {
+    let mut out = Vec::new();
+    let mut ptr = String::new();
+    let _ = visit(start, path, &mut ptr, &mut |place, p| {
+        out.push((*place, p.to_string()));
+        ControlFlow::Continue(())
+    });
+    out
+}

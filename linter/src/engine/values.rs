@@ -1,0 +1,166 @@
+//! Value helpers shared by the tests: coercing comparisons, display, suffix detection, relations.
+
+use serde_json::Value as Json;
+
+use crate::model::node::{Node, Value};
+use crate::model::resolve::{self, ENV_INVARIANT_PSEUDO, Part, Scalar};
+use crate::model::template::Template;
+use crate::rules::check::{TypeGlob, any_glob};
+
+/// How a value reads in a message: resolved when known, else the intrinsic's name.
+pub fn display(t: &Template, node: &Node) -> String {
+    match resolve::resolve(t, node) {
+        Some(Scalar::Block(_)) | None => match node.intrinsic() {
+            Some((name, _)) => format!("{{{name}: ...}}"),
+            None => node.value.to_string(),
+        },
+        Some(s) => text(&s),
+    }
+}
+
+/// A scalar as text, the way CloudFormation would stringify it.
+pub fn text(s: &Scalar<'_>) -> String {
+    match s {
+        Scalar::Null => String::new(),
+        Scalar::Bool(b) => b.to_string(),
+        Scalar::Num(n) => Value::Number(*n).to_string(),
+        Scalar::Str(s) => s.to_string(),
+        Scalar::Block(b) => b.value.to_string(),
+    }
+}
+
+/// A scalar as a number, accepting numeric strings as CloudFormation does.
+pub fn number(s: &Scalar<'_>) -> Option<f64> {
+    match s {
+        Scalar::Num(n) => Some(*n),
+        Scalar::Str(s) => s.trim().parse().ok(),
+        _ => None,
+    }
+}
+
+/// Equality with CloudFormation's coercions (`"true"` is true, `"5"` is 5).
+pub fn equals(s: &Scalar<'_>, v: &Json) -> bool {
+    match (s, v) {
+        (Scalar::Null, Json::Null) => true,
+        (Scalar::Bool(a), Json::Bool(b)) => a == b,
+        (Scalar::Str(a), Json::Bool(b)) => {
+            a.eq_ignore_ascii_case(if *b { "true" } else { "false" })
+        }
+        (Scalar::Num(_) | Scalar::Str(_), Json::Number(b)) => {
+            number(s).zip(b.as_f64()).is_some_and(|(a, b)| a == b)
+        }
+        (Scalar::Str(a), Json::String(b)) => a == b,
+        (Scalar::Num(_) | Scalar::Bool(_), Json::String(b)) => text(s) == *b,
+        (Scalar::Block(node), other) => node.to_json() == *other,
+        _ => false,
+    }
+}
+
+/// List membership or substring; `None` when an unknown element could be the one.
+pub fn contains(t: &Template, node: &Node, v: &Json) -> Option<bool> {
+    match resolve::resolve(t, node)? {
+        Scalar::Block(block) => {
+            let items = block.as_seq()?;
+            let mut unknown = false;
+            for item in items {
+                match resolve::resolve(t, item) {
+                    Some(s) if equals(&s, v) => return Some(true),
+                    Some(_) => {}
+                    None => unknown = true,
+                }
+            }
+            (!unknown).then_some(false)
+        }
+        Scalar::Str(s) => Some(v.as_str().is_some_and(|needle| s.contains(needle))),
+        _ => Some(false),
+    }
+}
+
+/// Whether a name carries the environment suffix: `Some(true)` yes, `Some(false)` no, `None` cannot tell.
+pub fn mentions_suffix(
+    t: &Template,
+    node: &Node,
+    parameter: &str,
+    literal: Option<&str>,
+) -> Option<bool> {
+    let mut parts = Vec::new();
+    resolve::text_parts(t, node, &mut parts);
+    let mut text = String::new();
+    let mut unknown = false;
+    for part in &parts {
+        match part {
+            Part::Param(name) if name.eq_ignore_ascii_case(parameter) => return Some(true),
+            Part::Param(name) if ENV_INVARIANT_PSEUDO.contains(name) => {}
+            Part::Param(name) => match resolve::parameter_default(t, name) {
+                Some(s @ (Scalar::Str(_) | Scalar::Num(_))) => text.push_str(&self::text(&s)),
+                _ => unknown = true,
+            },
+            Part::Lit(s) => text.push_str(s),
+            Part::Unknown => unknown = true,
+        }
+    }
+    if literal.is_some_and(|suffix| text.contains(suffix)) {
+        return Some(true);
+    }
+    if unknown { None } else { Some(false) }
+}
+
+/// The property that holds a resource's physical name, for matching literal names to resources.
+pub fn name_property(kind: &str) -> Option<&'static str> {
+    Some(match kind {
+        "AWS::Lambda::Function" => "FunctionName",
+        "AWS::Kinesis::Stream" => "Name",
+        "AWS::IAM::Role" => "RoleName",
+        "AWS::SecretsManager::Secret" => "Name",
+        "AWS::S3::Bucket" => "BucketName",
+        "AWS::SQS::Queue" => "QueueName",
+        "AWS::SNS::Topic" => "TopicName",
+        "AWS::DynamoDB::Table" => "TableName",
+        "AWS::RDS::DBInstance" => "DBInstanceIdentifier",
+        "AWS::RDS::DBCluster" => "DBClusterIdentifier",
+        "AWS::EC2::SecurityGroup" => "GroupName",
+        "AWS::ElastiCache::ReplicationGroup" => "ReplicationGroupId",
+        "AWS::Logs::LogGroup" => "LogGroupName",
+        _ => return None,
+    })
+}
+
+/// Resources of the given types that a subtree references, by Ref/GetAtt/Sub or by literal name/ARN.
+pub fn related(t: &Template, node: &Node, types: &[TypeGlob], out: &mut Vec<usize>) {
+    let mut found = Vec::new();
+    t.references(node, &mut found);
+    out.extend(
+        found
+            .into_iter()
+            .filter(|&i| any_glob(types, &t.items[i].kind)),
+    );
+    let literals: Vec<&str> = match &node.value {
+        Value::String(s) => vec![s],
+        Value::Seq(items) => items.iter().filter_map(Node::as_str).collect(),
+        _ => Vec::new(),
+    };
+    for literal in literals {
+        for item in 0..t.resource_count {
+            let kind = &t.items[item].kind;
+            if !any_glob(types, kind) {
+                continue;
+            }
+            let Some(prop) = name_property(kind) else {
+                continue;
+            };
+            let Some(name_node) = t.node(item).get("Properties").and_then(|p| p.get(prop)) else {
+                continue;
+            };
+            let Some(name) = resolve::known_text(t, name_node) else {
+                continue;
+            };
+            let matches = literal == name
+                || literal
+                    .strip_suffix(&*name)
+                    .is_some_and(|head| head.ends_with(':') || head.ends_with('/'));
+            if matches {
+                out.push(item);
+            }
+        }
+    }
+}

@@ -1,0 +1,230 @@
+//! One file in, its findings and errors out; many files in parallel with deterministic order.
+
+use std::path::Path;
+
+use rayon::prelude::*;
+use serde::Serialize;
+
+use crate::discover::Target;
+use crate::engine;
+use crate::load::{self, LoadError};
+use crate::model::node::Span;
+use crate::model::template::Template;
+use crate::report;
+use crate::rules::{Applicability, RuleSet, Severity};
+
+/// A finding tied to its file and position: the stable record every output format renders.
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct Finding {
+    /// Rule code.
+    pub code: String,
+    /// Rule name.
+    pub name: String,
+    /// Severity.
+    pub severity: Severity,
+    /// File path as given.
+    pub file: String,
+    /// 1-based line.
+    pub line: usize,
+    /// 1-based column (in characters).
+    pub column: usize,
+    /// 1-based end line.
+    pub end_line: usize,
+    /// 1-based end column, exclusive.
+    pub end_column: usize,
+    /// Logical ID.
+    pub resource: String,
+    /// RFC 6901 pointer.
+    pub pointer: String,
+    /// CDK construct path.
+    pub cdk_path: Option<String>,
+    /// Rendered message.
+    pub message: String,
+    /// The available fix.
+    pub fix: Option<FixInfo>,
+    /// Byte span (not serialised; renderers use it).
+    #[serde(skip)]
+    pub span: Span,
+}
+
+/// What `--fix` could do about a finding.
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct FixInfo {
+    /// `safe`, `unsafe` or `display-only`.
+    pub applicability: Applicability,
+    /// What it does.
+    pub title: String,
+}
+
+/// A file that could not be linted (or a resource in it that was skipped).
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct FileError {
+    /// File path as given.
+    pub file: String,
+    /// 1-based line, when the error has a place.
+    pub line: Option<usize>,
+    /// 1-based column, when the error has a place.
+    pub column: Option<usize>,
+    /// What is wrong.
+    pub message: String,
+    /// How to fix it.
+    pub help: Option<String>,
+    /// Byte span (not serialised).
+    #[serde(skip)]
+    pub span: Option<Span>,
+}
+
+/// Everything known about one file after linting.
+#[derive(Debug, Default)]
+pub struct FileReport {
+    /// File path as given.
+    pub file: String,
+    /// Findings, in source order.
+    pub findings: Vec<Finding>,
+    /// Errors.
+    pub errors: Vec<FileError>,
+    /// Human-readable rendering with snippets, made in the worker so the source can be dropped.
+    pub rendered: String,
+}
+
+/// Byte offsets to 1-based line and character columns.
+pub struct LineIndex<'a> {
+    text: &'a str,
+    starts: Vec<usize>,
+}
+
+impl<'a> LineIndex<'a> {
+    /// Indexes line starts.
+    pub fn new(text: &'a str) -> Self {
+        let mut starts = vec![0];
+        starts.extend(
+            text.bytes()
+                .enumerate()
+                .filter(|(_, b)| *b == b'\n')
+                .map(|(i, _)| i + 1),
+        );
+        LineIndex { text, starts }
+    }
+
+    /// Line and column (both 1-based) of a byte offset.
+    pub fn position(&self, offset: usize) -> (usize, usize) {
+        let offset = offset.min(self.text.len());
+        let line = self.starts.partition_point(|&s| s <= offset) - 1;
+        let start = self.starts[line];
+        let column = self
+            .text
+            .get(start..offset)
+            .map_or(offset - start, |s| s.chars().count());
+        (line + 1, column + 1)
+    }
+}
+
+/// Options that shape what is kept per file.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct LintOptions {
+    /// Render human output with snippets (and whether in colour) while the source is at hand.
+    pub human: Option<report::human::Style>,
+}
+
+/// Lints one template file.
+pub fn lint_file(path: &Path, rules: &RuleSet, opts: LintOptions) -> FileReport {
+    let file = path.display().to_string();
+    let bytes = match std::fs::read(path) {
+        Ok(b) => b,
+        Err(e) => {
+            let error = FileError {
+                file: file.clone(),
+                line: None,
+                column: None,
+                message: format!("cannot read the file: {e}"),
+                help: None,
+                span: None,
+            };
+            return FileReport {
+                file,
+                errors: vec![error],
+                ..FileReport::default()
+            };
+        }
+    };
+    lint_bytes(&file, &bytes, rules, opts)
+}
+
+/// Lints template bytes (the file name is used for syntax detection and reporting).
+pub fn lint_bytes(file: &str, bytes: &[u8], rules: &RuleSet, opts: LintOptions) -> FileReport {
+    let text = String::from_utf8_lossy(bytes);
+    let index = LineIndex::new(&text);
+    let mut report = FileReport {
+        file: file.to_string(),
+        ..FileReport::default()
+    };
+    let error = |e: LoadError| {
+        let pos = e.span.map(|s| index.position(s.start as usize));
+        FileError {
+            file: file.to_string(),
+            line: pos.map(|p| p.0),
+            column: pos.map(|p| p.1),
+            message: e.message,
+            help: e.help,
+            span: e.span,
+        }
+    };
+    let syntax = load::detect_syntax(Path::new(file), text.trim_start_matches('\u{feff}'));
+    let template = load::parse(bytes, syntax).and_then(Template::new);
+    match template {
+        Err(e) => report.errors.push(error(e)),
+        Ok(t) => {
+            report.errors.extend(t.problems.iter().cloned().map(error));
+            for raw in engine::evaluate(&t, rules) {
+                let rule = &rules.rules[raw.rule];
+                let (line, column) = index.position(raw.span.start as usize);
+                let (end_line, end_column) = index.position(raw.span.end as usize);
+                report.findings.push(Finding {
+                    code: rule.code.clone(),
+                    name: rule.name.clone(),
+                    severity: rule.severity,
+                    file: file.to_string(),
+                    line,
+                    column,
+                    end_line,
+                    end_column,
+                    resource: raw.resource,
+                    pointer: raw.pointer,
+                    cdk_path: raw.cdk_path,
+                    message: raw.message,
+                    fix: raw.fix.map(|(applicability, title)| FixInfo {
+                        applicability,
+                        title,
+                    }),
+                    span: raw.span,
+                });
+            }
+        }
+    }
+    if let Some(style) = opts.human
+        && (!report.findings.is_empty() || !report.errors.is_empty())
+    {
+        report.rendered = report::human::render(&report, &text, style);
+    }
+    report
+}
+
+/// Files linted in parallel per chunk: enough to keep every core busy, few enough to keep memory flat.
+const CHUNK: usize = 512;
+
+/// Lints many files in parallel and hands each report to `sink` in target order (deterministic
+/// output); only one chunk of reports is alive at a time, so memory does not grow with the run.
+pub fn lint_stream(
+    targets: &[Target],
+    rules: &RuleSet,
+    opts: LintOptions,
+    mut sink: impl FnMut(FileReport),
+) {
+    for chunk in targets.chunks(CHUNK) {
+        let reports: Vec<FileReport> = chunk
+            .par_iter()
+            .map(|t| lint_file(&t.path, rules, opts))
+            .collect();
+        reports.into_iter().for_each(&mut sink);
+    }
+}

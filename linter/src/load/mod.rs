@@ -1,0 +1,110 @@
+//! Bytes to a span-carrying [`Node`] tree, for JSON and YAML, with hard limits against hostile input.
+
+mod json;
+mod yaml;
+
+use crate::model::node::{Node, Span};
+
+/// Deepest nesting accepted: real templates stay under 30 levels, and the limit keeps recursion safe.
+pub const MAX_DEPTH: usize = 200;
+/// Largest file read: CloudFormation itself accepts 1 MB, so 64 MiB leaves room without risking memory.
+pub const MAX_FILE_BYTES: usize = 64 * 1024 * 1024;
+/// Most nodes a YAML file may expand to through aliases before it is treated as an alias bomb.
+pub const MAX_ALIAS_NODES: usize = 1_000_000;
+
+/// The syntax a file is written in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Syntax {
+    /// JSON (what `cdk synth` writes).
+    Json,
+    /// YAML, with CloudFormation short-form tags.
+    Yaml,
+}
+
+/// Why a file could not be loaded, with the place when there is one.
+#[derive(Clone, Debug, PartialEq, thiserror::Error)]
+#[error("{message}")]
+pub struct LoadError {
+    /// What is wrong, in one sentence.
+    pub message: String,
+    /// Where, when the problem is at a place in the file.
+    pub span: Option<Span>,
+    /// How to fix it.
+    pub help: Option<String>,
+}
+
+impl LoadError {
+    /// An error at a place.
+    pub fn at(span: Span, message: impl Into<String>) -> Self {
+        LoadError {
+            message: message.into(),
+            span: Some(span),
+            help: None,
+        }
+    }
+
+    /// An error about the file as a whole.
+    pub fn whole(message: impl Into<String>) -> Self {
+        LoadError {
+            message: message.into(),
+            span: None,
+            help: None,
+        }
+    }
+
+    /// Adds a `help:` line.
+    pub fn with_help(mut self, help: impl Into<String>) -> Self {
+        self.help = Some(help.into());
+        self
+    }
+}
+
+/// Picks the syntax from the extension, else from the first significant character.
+pub fn detect_syntax(path: &std::path::Path, text: &str) -> Syntax {
+    match path
+        .extension()
+        .and_then(|e| e.to_str())
+        .map(str::to_ascii_lowercase)
+        .as_deref()
+    {
+        Some("json") => Syntax::Json,
+        Some("yaml" | "yml") => Syntax::Yaml,
+        _ if text.trim_start().starts_with('{') => Syntax::Json,
+        _ => Syntax::Yaml,
+    }
+}
+
+/// Checks size and encoding, then returns the text without a BOM (and the BOM's length, for spans).
+pub fn decode(bytes: &[u8]) -> Result<(&str, usize), LoadError> {
+    if bytes.len() > MAX_FILE_BYTES {
+        return Err(LoadError::whole(format!(
+            "file is {} MiB, larger than the {} MiB tap-lint reads",
+            bytes.len() / (1024 * 1024),
+            MAX_FILE_BYTES / (1024 * 1024)
+        ))
+        .with_help("CloudFormation accepts templates of at most 1 MB; split the stack"));
+    }
+    let (body, bom) = match bytes.strip_prefix(b"\xEF\xBB\xBF") {
+        Some(rest) => (rest, 3),
+        None => (bytes, 0),
+    };
+    match std::str::from_utf8(body) {
+        Ok(text) => Ok((text, bom)),
+        Err(e) => {
+            let at = e.valid_up_to() + bom;
+            Err(
+                LoadError::at(Span::new(at, at + 1), "file is not valid UTF-8")
+                    .with_help("CloudFormation templates must be UTF-8; re-save the file as UTF-8"),
+            )
+        }
+    }
+}
+
+/// Parses a whole file into a tree; spans are byte offsets into `bytes` (the BOM included).
+pub fn parse(bytes: &[u8], syntax: Syntax) -> Result<Node, LoadError> {
+    let (text, offset) = decode(bytes)?;
+    match syntax {
+        Syntax::Json => json::parse(text, offset),
+        Syntax::Yaml => yaml::parse(text, offset),
+    }
+}

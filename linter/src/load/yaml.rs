@@ -1,0 +1,382 @@
+//! YAML events to a [`Node`] tree: short-form tags become long-form intrinsics, aliases are
+//! expanded under a budget, nesting is bounded, and every span is a byte offset.
+
+use std::collections::HashMap;
+
+use saphyr_parser::{Event, Marker, Parser, ScalarStyle, Tag};
+
+use super::json::duplicate_key;
+use super::{LoadError, MAX_ALIAS_NODES, MAX_DEPTH};
+use crate::model::node::{Entry, Map, Node, Span, Value};
+
+/// Parses one YAML document; `offset` is added to every span (the length of a stripped BOM).
+pub fn parse(text: &str, offset: usize) -> Result<Node, LoadError> {
+    let mut builder = Builder {
+        cursor: CharCursor {
+            text,
+            char_idx: 0,
+            byte_idx: 0,
+            ascii: text.is_ascii(),
+        },
+        offset,
+        stack: Vec::new(),
+        anchors: HashMap::new(),
+        alias_budget: MAX_ALIAS_NODES,
+        root: None,
+        documents: 0,
+    };
+    for event in Parser::new_from_str(text) {
+        match event {
+            Ok((event, span)) => builder.event(event, span.start, span.end)?,
+            Err(e) => {
+                let at = builder.byte(e.marker());
+                return Err(LoadError::at(
+                    Span::new(at, at + 1),
+                    format!("invalid YAML: {}", e.info()),
+                ));
+            }
+        }
+    }
+    Ok(builder
+        .root
+        .unwrap_or(Node::new(Span::default(), Value::Null)))
+}
+
+/// Turns the parser's character offsets into byte offsets without a table per file.
+struct CharCursor<'a> {
+    text: &'a str,
+    char_idx: usize,
+    byte_idx: usize,
+    ascii: bool,
+}
+
+impl CharCursor<'_> {
+    fn to_byte(&mut self, char_idx: usize) -> usize {
+        if self.ascii {
+            return char_idx.min(self.text.len());
+        }
+        while self.char_idx < char_idx && self.byte_idx < self.text.len() {
+            let width = self.text[self.byte_idx..]
+                .chars()
+                .next()
+                .map_or(1, char::len_utf8);
+            self.byte_idx += width;
+            self.char_idx += 1;
+        }
+        while self.char_idx > char_idx && self.byte_idx > 0 {
+            self.byte_idx -= 1;
+            while !self.text.is_char_boundary(self.byte_idx) {
+                self.byte_idx -= 1;
+            }
+            self.char_idx -= 1;
+        }
+        self.byte_idx
+    }
+}
+
+enum Frame {
+    Seq {
+        start: usize,
+        items: Vec<Node>,
+        anchor: usize,
+        tag: Option<Tag>,
+    },
+    Map {
+        start: usize,
+        entries: Vec<Entry>,
+        key: Option<(Box<str>, Span)>,
+        anchor: usize,
+        tag: Option<Tag>,
+    },
+}
+
+struct Builder<'a> {
+    cursor: CharCursor<'a>,
+    offset: usize,
+    stack: Vec<Frame>,
+    anchors: HashMap<usize, (Node, usize)>,
+    alias_budget: usize,
+    root: Option<Node>,
+    documents: usize,
+}
+
+impl Builder<'_> {
+    fn byte(&mut self, marker: &Marker) -> usize {
+        self.cursor.to_byte(marker.index()) + self.offset
+    }
+
+    fn event(&mut self, event: Event<'_>, start: Marker, end: Marker) -> Result<(), LoadError> {
+        let (start, end) = (self.byte(&start), self.byte(&end));
+        match event {
+            Event::DocumentStart(_) => {
+                self.documents += 1;
+                if self.documents > 1 {
+                    return Err(LoadError::at(Span::new(start, end.max(start + 1)), "a second YAML document starts here")
+                        .with_help("a CloudFormation template is a single YAML document; remove the extra `---` section"));
+                }
+            }
+            Event::Scalar(text, style, anchor, tag) => {
+                let span = Span::new(start, end);
+                let tag = tag.map(|t| t.into_owned());
+                let value = scalar_value(&text, style, tag.as_ref(), span)?;
+                let node = wrap_tag(Node::new(span, value), tag.as_ref(), span)?;
+                self.finish(node, anchor)?;
+            }
+            Event::SequenceStart(anchor, tag) => {
+                self.open(start)?;
+                self.stack.push(Frame::Seq {
+                    start,
+                    items: Vec::new(),
+                    anchor,
+                    tag: tag.map(|t| t.into_owned()),
+                });
+            }
+            Event::MappingStart(anchor, tag) => {
+                self.open(start)?;
+                self.stack.push(Frame::Map {
+                    start,
+                    entries: Vec::new(),
+                    key: None,
+                    anchor,
+                    tag: tag.map(|t| t.into_owned()),
+                });
+            }
+            Event::SequenceEnd | Event::MappingEnd => {
+                let (node, anchor, tag) = match self.stack.pop() {
+                    Some(Frame::Seq {
+                        start: s,
+                        items,
+                        anchor,
+                        tag,
+                    }) => (Node::new(Span::new(s, end), Value::Seq(items)), anchor, tag),
+                    Some(Frame::Map {
+                        start: s,
+                        entries,
+                        anchor,
+                        tag,
+                        ..
+                    }) => (
+                        Node::new(Span::new(s, end), Value::Map(Map { entries })),
+                        anchor,
+                        tag,
+                    ),
+                    None => return Ok(()),
+                };
+                let span = node.span;
+                let node = wrap_tag(node, tag.as_ref(), span)?;
+                self.finish(node, anchor)?;
+            }
+            Event::Alias(id) => {
+                let span = Span::new(start, end.max(start + 1));
+                let Some((node, count)) = self.anchors.get(&id) else {
+                    return Err(LoadError::at(span, "alias refers to an unknown anchor"));
+                };
+                if *count > self.alias_budget {
+                    return Err(LoadError::at(span, format!("aliases expand to more than {MAX_ALIAS_NODES} nodes"))
+                        .with_help("this looks like an alias bomb; CloudFormation templates do not need YAML aliases"));
+                }
+                self.alias_budget -= count;
+                let node = node.clone();
+                self.finish(node, 0)?;
+            }
+            Event::StreamStart | Event::StreamEnd | Event::DocumentEnd | Event::Nothing => {}
+        }
+        Ok(())
+    }
+
+    fn open(&self, start: usize) -> Result<(), LoadError> {
+        if self.stack.len() >= MAX_DEPTH {
+            return Err(LoadError::at(
+                Span::new(start, start + 1),
+                format!("nesting deeper than {MAX_DEPTH} levels"),
+            )
+            .with_help(
+                "no CloudFormation template nests this deep; the file is likely generated wrongly",
+            ));
+        }
+        if let Some(Frame::Map { key: None, .. }) = self.stack.last() {
+            return Err(LoadError::at(
+                Span::new(start, start + 1),
+                "a mapping key must be a plain value, not a list or mapping",
+            )
+            .with_help("CloudFormation keys are strings; rewrite the complex key as a string"));
+        }
+        Ok(())
+    }
+
+    /// Places a completed node into its parent (as a key, a value or a list item) or as the root.
+    fn finish(&mut self, node: Node, anchor: usize) -> Result<(), LoadError> {
+        if anchor != 0 {
+            let count = count_nodes(&node);
+            self.anchors.insert(anchor, (node.clone(), count));
+        }
+        match self.stack.last_mut() {
+            None => self.root = Some(node),
+            Some(Frame::Seq { items, .. }) => items.push(node),
+            Some(Frame::Map { entries, key, .. }) => match key.take() {
+                None => {
+                    let text: Box<str> = match node.value {
+                        Value::String(s) => s,
+                        Value::Null => "".into(),
+                        other => other.to_string().into(),
+                    };
+                    if let Some(first) = entries.iter().find(|e| e.key == text) {
+                        return Err(duplicate_key(&text, node.span, first.key_span));
+                    }
+                    *key = Some((text, node.span));
+                }
+                Some((k, key_span)) => entries.push(Entry {
+                    key: k,
+                    key_span,
+                    value: node,
+                }),
+            },
+        }
+        Ok(())
+    }
+}
+
+fn count_nodes(node: &Node) -> usize {
+    1 + match &node.value {
+        Value::Seq(items) => items.iter().map(count_nodes).sum(),
+        Value::Map(m) => m.entries.iter().map(|e| count_nodes(&e.value)).sum(),
+        _ => 0,
+    }
+}
+
+/// The short-form tags CloudFormation defines, and the long-form key each stands for.
+fn intrinsic_key(suffix: &str) -> Option<&'static str> {
+    Some(match suffix {
+        "Ref" => "Ref",
+        "Condition" => "Condition",
+        "Sub" => "Fn::Sub",
+        "GetAtt" => "Fn::GetAtt",
+        "Join" => "Fn::Join",
+        "If" => "Fn::If",
+        "Select" => "Fn::Select",
+        "Split" => "Fn::Split",
+        "FindInMap" => "Fn::FindInMap",
+        "ImportValue" => "Fn::ImportValue",
+        "Base64" => "Fn::Base64",
+        "Cidr" => "Fn::Cidr",
+        "GetAZs" => "Fn::GetAZs",
+        "Equals" => "Fn::Equals",
+        "And" => "Fn::And",
+        "Or" => "Fn::Or",
+        "Not" => "Fn::Not",
+        "Transform" => "Fn::Transform",
+        "ToJsonString" => "Fn::ToJsonString",
+        "Length" => "Fn::Length",
+        "ForEach" => "Fn::ForEach",
+        _ => return None,
+    })
+}
+
+/// Rewrites a short-form tagged node (`!Sub x`) into its long form (`{"Fn::Sub": x}`).
+fn wrap_tag(node: Node, tag: Option<&Tag>, span: Span) -> Result<Node, LoadError> {
+    let Some(tag) = tag else { return Ok(node) };
+    if tag.is_yaml_core_schema() {
+        return Ok(node);
+    }
+    let Some(key) = (tag.handle == "!")
+        .then(|| intrinsic_key(&tag.suffix))
+        .flatten()
+    else {
+        return Err(LoadError::at(span, format!("unknown tag `{tag}`"))
+            .with_help("CloudFormation knows the short forms !Ref, !Sub, !GetAtt, !Join, !If, !Select, !Split, !FindInMap, !ImportValue, !Base64, !Cidr, !GetAZs, !Equals, !And, !Or, !Not, !Condition"));
+    };
+    let argument = match (key, node.value) {
+        // `!GetAtt Resource.Attribute.Path` splits at the first dot, as CloudFormation does.
+        ("Fn::GetAtt", Value::String(s)) => match s.split_once('.') {
+            Some((res, attr)) => {
+                let res_end = span.start as usize + res.len();
+                Node::new(
+                    span,
+                    Value::Seq(vec![
+                        Node::new(
+                            Span::new(span.start as usize, res_end),
+                            Value::String(res.into()),
+                        ),
+                        Node::new(
+                            Span::new(res_end + 1, span.end as usize),
+                            Value::String(attr.into()),
+                        ),
+                    ]),
+                )
+            }
+            None => Node::new(span, Value::String(s)),
+        },
+        (_, value) => Node::new(node.span, value),
+    };
+    let key_span = Span::new(
+        span.start as usize,
+        span.start as usize + tag.suffix.len() + 1,
+    );
+    Ok(Node::new(
+        span,
+        Value::Map(Map {
+            entries: vec![Entry {
+                key: key.into(),
+                key_span,
+                value: argument,
+            }],
+        }),
+    ))
+}
+
+/// Resolves a scalar with the YAML 1.2 core schema, keeping leading-zero digits (account IDs) as strings.
+fn scalar_value(
+    text: &str,
+    style: ScalarStyle,
+    tag: Option<&Tag>,
+    span: Span,
+) -> Result<Value, LoadError> {
+    if let Some(tag) = tag.filter(|t| t.is_yaml_core_schema()) {
+        return match tag.suffix.as_str() {
+            "str" | "binary" | "timestamp" => Ok(Value::String(text.into())),
+            "null" => Ok(Value::Null),
+            _ => Ok(plain_value(text).unwrap_or_else(|| Value::String(text.into()))),
+        };
+    }
+    if style != ScalarStyle::Plain || tag.is_some() {
+        return Ok(Value::String(text.into()));
+    }
+    let _ = span;
+    Ok(plain_value(text).unwrap_or_else(|| Value::String(text.into())))
+}
+
+fn plain_value(text: &str) -> Option<Value> {
+    match text {
+        "" | "~" | "null" | "Null" | "NULL" => return Some(Value::Null),
+        "true" | "True" | "TRUE" => return Some(Value::Bool(true)),
+        "false" | "False" | "FALSE" => return Some(Value::Bool(false)),
+        ".inf" | ".Inf" | ".INF" | "+.inf" => return Some(Value::Number(f64::INFINITY)),
+        "-.inf" | "-.Inf" | "-.INF" => return Some(Value::Number(f64::NEG_INFINITY)),
+        _ => {}
+    }
+    let first = text.as_bytes()[0];
+    if !(first.is_ascii_digit() || first == b'-' || first == b'+' || first == b'.') {
+        return None;
+    }
+    let digits = text.trim_start_matches(['-', '+']);
+    if digits.len() > 1 && digits.starts_with('0') && !digits.starts_with("0.") {
+        if let Some(hex) = digits.strip_prefix("0x") {
+            return i64::from_str_radix(hex, 16)
+                .ok()
+                .map(|v| Value::Number(v as f64));
+        }
+        if let Some(oct) = digits.strip_prefix("0o") {
+            return i64::from_str_radix(oct, 8)
+                .ok()
+                .map(|v| Value::Number(v as f64));
+        }
+        return None;
+    }
+    let numeric = text
+        .bytes()
+        .all(|b| b.is_ascii_digit() || matches!(b, b'-' | b'+' | b'.' | b'e' | b'E'));
+    if !numeric || digits.len() > 15 {
+        return None;
+    }
+    text.parse::<f64>().ok().map(Value::Number)
+}

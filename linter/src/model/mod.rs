@@ -1,0 +1,5 @@
+//! The template model: the value tree, the resources in it and what they reference.
+
+pub mod node;
+pub mod resolve;
+pub mod template;

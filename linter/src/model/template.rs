@@ -1,0 +1,280 @@
+//! A loaded CloudFormation template: resources and outputs indexed, references resolvable.
+
+use std::collections::HashMap;
+use std::sync::OnceLock;
+
+use crate::load::LoadError;
+use crate::model::node::{Map, Node, Value};
+
+/// Which top-level section an item lives in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Section {
+    /// `Resources`.
+    Resources,
+    /// `Outputs`: an output is a referencing item too (rules ask "is this exported?").
+    Outputs,
+}
+
+/// A resource or an output: something that can reference resources.
+#[derive(Debug)]
+pub struct Item {
+    /// The logical ID.
+    pub id: Box<str>,
+    /// The resource type (`AWS::S3::Bucket`); outputs have the pseudo type `Output`.
+    pub kind: Box<str>,
+    /// The section it lives in.
+    pub section: Section,
+    /// Its index among the entries of its section's mapping (O(1) access to its node).
+    entry: usize,
+}
+
+/// A template ready for evaluation.
+#[derive(Debug)]
+pub struct Template {
+    /// The whole document.
+    pub root: Node,
+    /// Resources first (in source order), then outputs.
+    pub items: Vec<Item>,
+    /// How many of `items` are resources.
+    pub resource_count: usize,
+    by_id: HashMap<Box<str>, usize>,
+    referrers: OnceLock<Vec<Vec<usize>>>,
+    /// Resources skipped because they are malformed, with why.
+    pub problems: Vec<LoadError>,
+}
+
+/// The pseudo type given to outputs so rules can name them in `referenced_by`.
+pub const OUTPUT_TYPE: &str = "Output";
+
+impl Template {
+    /// Checks the document is a CloudFormation template and indexes it.
+    pub fn new(root: Node) -> Result<Self, LoadError> {
+        let Some(top) = root.as_map() else {
+            return Err(LoadError::at(
+                root.span,
+                "not a CloudFormation template: the document is not a mapping",
+            )
+            .with_help("a template is a mapping with at least a `Resources` section"));
+        };
+        let Some(resources) = top.entry("Resources") else {
+            return Err(LoadError::whole(
+                "not a CloudFormation template: it has no `Resources` section",
+            )
+            .with_help(
+                "tap-lint lints CloudFormation templates; exclude this file or add `Resources`",
+            ));
+        };
+        if resources.value.as_map().is_none() {
+            return Err(LoadError::at(
+                resources.key_span,
+                "`Resources` must be a mapping of logical IDs to resources",
+            )
+            .with_help(
+                "write `Resources:` followed by `LogicalId: {Type: ..., Properties: ...}` entries",
+            ));
+        }
+        let mut items = Vec::new();
+        let mut problems = Vec::new();
+        for (entry, e) in resources
+            .value
+            .as_map()
+            .map_or(&[][..], |m| &m.entries)
+            .iter()
+            .enumerate()
+        {
+            match e.value.get("Type").map(|t| &t.value) {
+                Some(Value::String(kind)) => items.push(Item {
+                    id: e.key.clone(),
+                    kind: kind.clone(),
+                    section: Section::Resources,
+                    entry,
+                }),
+                _ => problems.push(
+                    LoadError::at(
+                        e.key_span,
+                        format!(
+                            "resource `{}` has no string `Type`, so it is not checked",
+                            e.key
+                        ),
+                    )
+                    .with_help("every resource needs `Type: AWS::Service::Resource`"),
+                ),
+            }
+        }
+        let resource_count = items.len();
+        if let Some(outputs) = top.get("Outputs").and_then(Node::as_map) {
+            for (entry, e) in outputs.entries.iter().enumerate() {
+                items.push(Item {
+                    id: e.key.clone(),
+                    kind: OUTPUT_TYPE.into(),
+                    section: Section::Outputs,
+                    entry,
+                });
+            }
+        }
+        let by_id = items[..resource_count]
+            .iter()
+            .enumerate()
+            .map(|(i, it)| (it.id.clone(), i))
+            .collect();
+        Ok(Template {
+            root,
+            items,
+            resource_count,
+            by_id,
+            referrers: OnceLock::new(),
+            problems,
+        })
+    }
+
+    fn section(&self, section: Section) -> &Map {
+        static EMPTY: Map = Map {
+            entries: Vec::new(),
+        };
+        let key = match section {
+            Section::Resources => "Resources",
+            Section::Outputs => "Outputs",
+        };
+        self.root.get(key).and_then(Node::as_map).unwrap_or(&EMPTY)
+    }
+
+    /// The node of an item (the resource or output mapping).
+    pub fn node(&self, item: usize) -> &Node {
+        let it = &self.items[item];
+        &self.section(it.section).entries[it.entry].value
+    }
+
+    /// The key span of an item's logical ID: where findings about the item as a whole point.
+    pub fn id_span(&self, item: usize) -> crate::model::node::Span {
+        let it = &self.items[item];
+        self.section(it.section).entries[it.entry].key_span
+    }
+
+    /// The JSON pointer of an item (`/Resources/Bucket`).
+    pub fn pointer(&self, item: usize) -> String {
+        let it = &self.items[item];
+        let section = match it.section {
+            Section::Resources => "Resources",
+            Section::Outputs => "Outputs",
+        };
+        format!("/{section}/{}", escape_pointer(&it.id))
+    }
+
+    /// The resource with this logical ID.
+    pub fn resource(&self, id: &str) -> Option<usize> {
+        self.by_id.get(id).copied()
+    }
+
+    /// The parameter declaration with this name.
+    pub fn parameter(&self, name: &str) -> Option<&Node> {
+        self.root.get("Parameters")?.get(name)
+    }
+
+    /// The CDK construct path, when CDK wrote one.
+    pub fn cdk_path(&self, item: usize) -> Option<&str> {
+        self.node(item)
+            .get("Metadata")?
+            .get("aws:cdk:path")?
+            .as_str()
+    }
+
+    /// Every item that references `item` anywhere (Ref, GetAtt, Sub, DependsOn), built once on demand.
+    pub fn referrers(&self, item: usize) -> &[usize] {
+        let all = self.referrers.get_or_init(|| {
+            let mut table = vec![Vec::new(); self.items.len()];
+            let mut found = Vec::new();
+            for source in 0..self.items.len() {
+                found.clear();
+                self.references(self.node(source), &mut found);
+                found.sort_unstable();
+                found.dedup();
+                for &target in &found {
+                    if target != source {
+                        table[target].push(source);
+                    }
+                }
+            }
+            table
+        });
+        &all[item]
+    }
+
+    /// Collects the resources a subtree references through Ref, GetAtt, Sub and DependsOn.
+    pub fn references(&self, node: &Node, out: &mut Vec<usize>) {
+        match &node.value {
+            Value::Map(m) => {
+                for e in &m.entries {
+                    match (&*e.key, &e.value.value) {
+                        ("Ref", Value::String(id)) => out.extend(self.resource(id)),
+                        ("Fn::GetAtt", Value::Seq(parts)) => out.extend(
+                            parts
+                                .first()
+                                .and_then(Node::as_str)
+                                .and_then(|id| self.resource(id)),
+                        ),
+                        ("Fn::GetAtt", Value::String(s)) => {
+                            out.extend(self.resource(s.split('.').next().unwrap_or_default()))
+                        }
+                        ("Fn::Sub", _) => self.sub_references(&e.value, out),
+                        ("DependsOn", Value::String(id)) => out.extend(self.resource(id)),
+                        ("DependsOn", Value::Seq(ids)) => out.extend(
+                            ids.iter()
+                                .filter_map(Node::as_str)
+                                .filter_map(|id| self.resource(id)),
+                        ),
+                        _ => self.references(&e.value, out),
+                    }
+                }
+            }
+            Value::Seq(items) => items.iter().for_each(|n| self.references(n, out)),
+            _ => {}
+        }
+    }
+
+    fn sub_references(&self, arg: &Node, out: &mut Vec<usize>) {
+        let (text, vars) = match &arg.value {
+            Value::String(s) => (&**s, None),
+            Value::Seq(parts) => match (parts.first().and_then(Node::as_str), parts.get(1)) {
+                (Some(s), vars) => (s, vars),
+                _ => return,
+            },
+            _ => return,
+        };
+        let shadowed = |name: &str| vars.and_then(|v| v.get(name)).is_some();
+        for var in sub_variables(text) {
+            let id = var.split('.').next().unwrap_or(var);
+            if !shadowed(id) {
+                out.extend(self.resource(id));
+            }
+        }
+        if let Some(v) = vars {
+            self.references(v, out);
+        }
+    }
+}
+
+/// The `${Name}` variables of an `Fn::Sub` string, skipping `${!Literal}` escapes.
+pub fn sub_variables(text: &str) -> impl Iterator<Item = &str> {
+    let mut rest = text;
+    std::iter::from_fn(move || {
+        loop {
+            let start = rest.find("${")?;
+            let after = &rest[start + 2..];
+            let end = after.find('}')?;
+            let var = &after[..end];
+            rest = &after[end + 1..];
+            if !var.starts_with('!') {
+                return Some(var.trim());
+            }
+        }
+    })
+}
+
+/// Escapes a key for use in an RFC 6901 JSON pointer.
+pub fn escape_pointer(key: &str) -> std::borrow::Cow<'_, str> {
+    if key.contains(['~', '/']) {
+        key.replace('~', "~0").replace('/', "~1").into()
+    } else {
+        key.into()
+    }
+}

@@ -1,0 +1,215 @@
+//! Compiled checks: the rule language after validation, ready to evaluate fast.
+
+use regex::Regex;
+use serde_json::Value as Json;
+
+pub use super::spec::{Absent, Quantifier};
+
+/// A compiled JSON-pointer pattern, relative to the current node.
+#[derive(Clone, Debug, Default)]
+pub struct PathPattern {
+    /// The segments.
+    pub segs: Vec<Seg>,
+    /// The text as written, for messages.
+    pub text: String,
+}
+
+/// One pointer segment.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Seg {
+    /// A mapping key or list index.
+    Key(String),
+    /// Every element of a list or mapping.
+    Any,
+    /// The node and every descendant.
+    Deep,
+}
+
+/// A resource-type glob (`*`, `Custom::*`, `AWS::S3::Bucket`).
+#[derive(Clone, Debug)]
+pub enum TypeGlob {
+    /// Every type.
+    Any,
+    /// Types starting with the prefix.
+    Prefix(String),
+    /// Exactly this type.
+    Exact(String),
+}
+
+impl TypeGlob {
+    /// Whether a type matches.
+    pub fn matches(&self, kind: &str) -> bool {
+        match self {
+            TypeGlob::Any => true,
+            TypeGlob::Prefix(p) => kind.starts_with(p.as_str()),
+            TypeGlob::Exact(e) => kind == e,
+        }
+    }
+}
+
+/// Whether any glob of a list matches.
+pub fn any_glob(globs: &[TypeGlob], kind: &str) -> bool {
+    globs.iter().any(|g| g.matches(kind))
+}
+
+/// A check over the current node.
+#[derive(Debug)]
+pub enum Check {
+    /// Value tests on the nodes at a path.
+    Leaf(Leaf),
+    /// Every sub-check.
+    All(Vec<Check>),
+    /// At least one sub-check.
+    Any(Vec<Check>),
+    /// Negation.
+    Not(Box<Check>),
+    /// Implication: when the first passes, the second must.
+    If(Box<Check>, Box<Check>),
+    /// Quantified sub-check over the nodes at a path.
+    Each {
+        path: PathPattern,
+        check: Box<Check>,
+        quantifier: Quantifier,
+        absent: Absent,
+    },
+    /// A check per resource type.
+    ByType(Vec<(TypeGlob, Check)>),
+    /// Related resources through references.
+    Follow(Box<Follow>),
+    /// Referrers of the current resource.
+    ReferencedBy(Box<ReferencedBy>),
+    /// IAM permission check on the current role.
+    IamAllows(IamAllows),
+    /// Security-group reachability into the current resource.
+    SgAdmits(SgAdmits),
+}
+
+/// Value tests at a path.
+#[derive(Debug)]
+pub struct Leaf {
+    /// Where.
+    pub path: PathPattern,
+    /// Outcome for a missing path.
+    pub absent: Absent,
+    /// All must hold.
+    pub tests: Vec<Test>,
+}
+
+/// One value test.
+#[derive(Debug)]
+pub enum Test {
+    /// Presence.
+    Exists(bool),
+    /// Equality with coercion.
+    Equals(Json),
+    /// Inequality.
+    NotEquals(Json),
+    /// Membership.
+    OneOf(Vec<Json>),
+    /// Non-membership.
+    NotOneOf(Vec<Json>),
+    /// Regex on the text.
+    Matches(Regex),
+    /// List element or substring.
+    Contains(Json),
+    /// Numeric comparison.
+    Compare(CompareOp, f64),
+    /// Names carry the environment suffix.
+    MentionsSuffix {
+        expected: bool,
+        parameter: String,
+        literal: Option<String>,
+    },
+    /// Fully known statically.
+    Known(bool),
+    /// Key name regex.
+    KeyMatches(Regex),
+    /// Every capture is allowed.
+    Captures { regex: Regex, allowed: Vec<String> },
+    /// Ingress opens one of the ports.
+    OpensAnyPort(Vec<u16>),
+    /// Not empty.
+    Nonempty(bool),
+}
+
+/// A numeric comparison operator.
+#[derive(Clone, Copy, Debug)]
+pub enum CompareOp {
+    /// `>`.
+    Gt,
+    /// `>=`.
+    Gte,
+    /// `<`.
+    Lt,
+    /// `<=`.
+    Lte,
+}
+
+/// Compiled `follow`.
+#[derive(Debug)]
+pub struct Follow {
+    /// Where references are.
+    pub path: PathPattern,
+    /// Start from this binding.
+    pub of: Option<String>,
+    /// Kept types.
+    pub types: Vec<TypeGlob>,
+    /// Binding name.
+    pub bind: Option<String>,
+    /// The check on related resources.
+    pub check: Option<Check>,
+    /// How many must pass.
+    pub quantifier: Quantifier,
+    /// Outcome when nothing is related.
+    pub if_none: Absent,
+}
+
+/// Compiled `referenced_by`.
+#[derive(Debug)]
+pub struct ReferencedBy {
+    /// Referrer types.
+    pub types: Vec<TypeGlob>,
+    /// Where in the referrer the reference must be.
+    pub path: Option<PathPattern>,
+    /// Binding name.
+    pub bind: Option<String>,
+    /// The check on referrers.
+    pub check: Option<Check>,
+    /// How many must pass.
+    pub quantifier: Quantifier,
+    /// Outcome when nothing refers.
+    pub if_none: Absent,
+}
+
+/// Compiled `iam_allows`.
+#[derive(Debug)]
+pub struct IamAllows {
+    /// Required actions.
+    pub actions: Vec<String>,
+    /// The binding whose ARN must be covered.
+    pub on: Option<String>,
+}
+
+/// Compiled `sg_admits`.
+#[derive(Debug)]
+pub struct SgAdmits {
+    /// The client binding.
+    pub from: String,
+    /// The client's groups.
+    pub from_groups: PathPattern,
+    /// The current resource's groups.
+    pub groups: PathPattern,
+    /// The port.
+    pub port: Port,
+}
+
+/// Where the port comes from.
+#[derive(Debug)]
+pub struct Port {
+    /// A property holding it.
+    pub path: Option<PathPattern>,
+    /// Lookup by another property's value prefix.
+    pub by: Option<(PathPattern, Vec<(String, u16)>)>,
+    /// Fallback.
+    pub default: Option<u16>,
+}

@@ -1,0 +1,290 @@
+//! The rule pack: declarative YAML rules, embedded in the binary and extendable from folders.
+
+pub mod check;
+mod compile;
+pub mod spec;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use miette::{NamedSource, SourceSpan};
+use serde_json::Value as Json;
+
+use crate::load::{self, Syntax};
+use crate::model::node::{Node, Span};
+use check::{Check, PathPattern, TypeGlob};
+pub use spec::{Applicability, Docs, FixSpec, Severity};
+
+/// A compiled rule.
+#[derive(Debug)]
+pub struct Rule {
+    /// Stable code.
+    pub code: String,
+    /// Kebab-case name of the violation.
+    pub name: String,
+    /// Default severity.
+    pub severity: Severity,
+    /// Category for configuration.
+    pub category: String,
+    /// One-line summary.
+    pub summary: String,
+    /// The finding message template.
+    pub message: String,
+    /// Documentation.
+    pub docs: Docs,
+    /// Which resources are subjects.
+    pub select: Select,
+    /// What must hold.
+    pub assertions: Vec<Assertion>,
+    /// Expected findings per logical ID in the failing example.
+    pub expected: BTreeMap<String, usize>,
+    /// The rule file on disk, when it came from one (not embedded): examples sit beside it.
+    pub origin: Option<PathBuf>,
+    /// Effective settings (rule defaults overridden by the user's), for messages.
+    pub settings: BTreeMap<String, Json>,
+}
+
+/// Subject selection.
+#[derive(Debug)]
+pub struct Select {
+    /// Resource type globs.
+    pub types: Vec<TypeGlob>,
+    /// Precondition.
+    pub precondition: Option<Check>,
+}
+
+/// A compiled assertion.
+#[derive(Debug)]
+pub struct Assertion {
+    /// The check.
+    pub check: Check,
+    /// Message override.
+    pub message: Option<String>,
+    /// Report location override (a path on the subject).
+    pub at: Option<PathPattern>,
+    /// Declared fix.
+    pub fix: Option<FixSpec>,
+}
+
+impl Rule {
+    /// The best fix the rule offers (for listings and the JSON `fix` field).
+    pub fn fix(&self) -> Option<&FixSpec> {
+        self.assertions
+            .iter()
+            .filter_map(|a| a.fix.as_ref())
+            .max_by_key(|f| f.applicability)
+    }
+}
+
+/// Values rules can refer to with `{setting: name}`; the CLI and config override them.
+#[derive(Clone, Debug, Default)]
+pub struct Settings {
+    /// Name to value.
+    pub values: BTreeMap<String, Json>,
+}
+
+impl Settings {
+    /// The documented defaults.
+    pub fn defaults() -> Settings {
+        let mut values = BTreeMap::new();
+        values.insert("suffix_parameter".into(), Json::from("EnvironmentSuffix"));
+        values.insert("env_suffix".into(), Json::Null);
+        values.insert("allowed_regions".into(), Json::from(vec!["us-east-1"]));
+        values.insert("lifecycle_expiration_days".into(), Json::from(1095));
+        values.insert("glacier_transition_days".into(), Json::from(90));
+        values.insert("log_retention_days".into(), Json::from(30));
+        Settings { values }
+    }
+}
+
+/// The rules in force for a run.
+#[derive(Debug, Default)]
+pub struct RuleSet {
+    /// Sorted by code.
+    pub rules: Vec<Rule>,
+}
+
+mod embedded {
+    include!(concat!(env!("OUT_DIR"), "/builtin_rules.rs"));
+}
+
+/// A rule file that could not be used, shown inside the file with miette.
+#[derive(Debug, thiserror::Error, miette::Diagnostic)]
+#[error("{message}")]
+#[diagnostic(code(tap_lint::rule_file))]
+pub struct RuleFileError {
+    /// What is wrong.
+    pub message: String,
+    #[source_code]
+    src: NamedSource<String>,
+    #[label("{label}")]
+    span: Option<SourceSpan>,
+    label: String,
+    #[help]
+    help: Option<String>,
+}
+
+impl RuleFileError {
+    fn new(
+        name: &str,
+        text: &str,
+        span: Option<Span>,
+        message: String,
+        help: Option<String>,
+    ) -> Self {
+        RuleFileError {
+            label: "here".into(),
+            src: NamedSource::new(name, text.to_string()),
+            span: span.map(|s| SourceSpan::from(s.range())),
+            message: format!("{name}: {message}"),
+            help,
+        }
+    }
+}
+
+/// Whether a file in a rule folder is a rule (not an example or data).
+pub fn is_rule_file(path: &Path) -> bool {
+    let name = path
+        .file_name()
+        .and_then(|n| n.to_str())
+        .unwrap_or_default();
+    let yaml = name.ends_with(".yaml") || name.ends_with(".yml");
+    yaml && !name.contains(".pass.") && !name.contains(".fail.") && !name.starts_with('.')
+}
+
+impl RuleSet {
+    /// The pack shipped inside the binary.
+    pub fn builtin(settings: &Settings) -> Result<RuleSet, RuleFileError> {
+        let mut set = RuleSet::default();
+        for (name, text) in embedded::RULES {
+            set.rules
+                .push(parse_rule(&format!("rules/{name}"), text, settings)?);
+        }
+        set.finish()?;
+        Ok(set)
+    }
+
+    /// Loads every rule file under a folder (examples and hidden files are skipped).
+    pub fn load_dir(dir: &Path, settings: &Settings) -> Result<Vec<Rule>, RuleFileError> {
+        if !dir.is_dir() {
+            return Err(RuleFileError::new(
+                &dir.display().to_string(),
+                "",
+                None,
+                "is not a folder of rule files".into(),
+                Some("pass a folder that contains rule YAML files".into()),
+            ));
+        }
+        let mut files: Vec<PathBuf> = walkdir::WalkDir::new(dir)
+            .into_iter()
+            .filter_map(Result::ok)
+            .filter(|e| e.file_type().is_file() && is_rule_file(e.path()))
+            .map(walkdir::DirEntry::into_path)
+            .collect();
+        files.sort();
+        files
+            .into_iter()
+            .map(|path| {
+                let name = path.display().to_string();
+                let text = std::fs::read_to_string(&path).map_err(|e| {
+                    RuleFileError::new(&name, "", None, format!("cannot read: {e}"), None)
+                })?;
+                let mut rule = parse_rule(&name, &text, settings)?;
+                rule.origin = Some(path);
+                Ok(rule)
+            })
+            .collect()
+    }
+
+    /// Adds user rules; codes and names must stay unique.
+    pub fn extend(&mut self, rules: Vec<Rule>) -> Result<(), RuleFileError> {
+        self.rules.extend(rules);
+        self.finish()
+    }
+
+    fn finish(&mut self) -> Result<(), RuleFileError> {
+        self.rules.sort_by(|a, b| a.code.cmp(&b.code));
+        for pair in self.rules.windows(2) {
+            if pair[0].code == pair[1].code {
+                return Err(duplicate("code", &pair[0].code, &pair[1]));
+            }
+        }
+        let mut names: Vec<&Rule> = self.rules.iter().collect();
+        names.sort_by(|a, b| a.name.cmp(&b.name));
+        for pair in names.windows(2) {
+            if pair[0].name == pair[1].name {
+                return Err(duplicate("name", &pair[0].name, pair[1]));
+            }
+        }
+        Ok(())
+    }
+
+    /// Finds a rule by code or name (case-insensitive code).
+    pub fn find(&self, key: &str) -> Option<&Rule> {
+        self.rules
+            .iter()
+            .find(|r| r.code.eq_ignore_ascii_case(key) || r.name == key)
+    }
+
+    /// Keeps only the rules a predicate accepts.
+    pub fn retain(&mut self, keep: impl FnMut(&Rule) -> bool) {
+        self.rules.retain(keep);
+    }
+}
+
+fn duplicate(what: &str, value: &str, rule: &Rule) -> RuleFileError {
+    let origin = rule.origin.as_ref().map_or_else(
+        || format!("built-in rule {}", rule.code),
+        |p| p.display().to_string(),
+    );
+    RuleFileError::new(
+        &origin,
+        "",
+        None,
+        format!("rule {what} `{value}` is used by two rules"),
+        Some("give every rule its own code and name".into()),
+    )
+}
+
+/// Parses and compiles one rule file, turning every error into one that points into the file.
+pub fn parse_rule(name: &str, text: &str, settings: &Settings) -> Result<Rule, RuleFileError> {
+    let root = load::parse(text.as_bytes(), Syntax::Yaml)
+        .map_err(|e| RuleFileError::new(name, text, e.span, e.message, e.help))?;
+    let json = root.to_json();
+    let spec: spec::RuleSpec = serde_path_to_error::deserialize(&json).map_err(|e| {
+        let keys: Vec<String> = e.path().iter().map(|seg| seg.to_string()).collect();
+        let span = span_of(&root, &keys);
+        RuleFileError::new(
+            name,
+            text,
+            Some(span),
+            e.inner().to_string(),
+            Some("see `tap-lint explain --format` or README `Writing a rule`".into()),
+        )
+    })?;
+    compile::compile(spec, settings).map_err(|e| {
+        let span = span_of(&root, &e.path);
+        RuleFileError::new(name, text, Some(span), e.message, None)
+    })
+}
+
+/// The span of the deepest node that exists along a key path (keys are labelled at their key).
+fn span_of(root: &Node, keys: &[String]) -> Span {
+    let mut node = root;
+    let mut span = root.span;
+    for key in keys {
+        if let Some(entry) = node.as_map().and_then(|m| m.entry(key)) {
+            span = entry.key_span;
+            node = &entry.value;
+        } else if let Some(item) = node
+            .as_seq()
+            .and_then(|s| key.parse::<usize>().ok().and_then(|i| s.get(i)))
+        {
+            span = item.span;
+            node = item;
+        } else {
+            break;
+        }
+    }
+    span
+}

@@ -1,0 +1,384 @@
+//! The rule file format, exactly as authors write it (deserialised with serde, then compiled).
+
+use std::collections::BTreeMap;
+
+use serde::Deserialize;
+use serde_json::Value as Json;
+
+/// One rule file.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RuleSpec {
+    /// Stable code such as `TAP101`; never reused for another meaning.
+    pub code: String,
+    /// Kebab-case name that names the violation.
+    pub name: String,
+    /// `error`, `warning` or `info`.
+    pub severity: Severity,
+    /// Grouping for configuration (`naming`, `destroyability`, `security`...).
+    pub category: String,
+    /// One line for listings.
+    pub summary: String,
+    /// The finding text; placeholders in braces are checked when the rule loads.
+    pub message: String,
+    /// Documentation shown by `tap-lint explain`.
+    pub docs: Docs,
+    /// Rule-specific settings and their defaults; values may be overridden from the CLI/config.
+    #[serde(default)]
+    pub settings: BTreeMap<String, Json>,
+    /// Which resources the rule looks at.
+    pub select: SelectSpec,
+    /// What must hold for each selected resource; each failing assertion is a finding.
+    pub assert: Vec<AssertionSpec>,
+    /// What the rule's own examples must produce.
+    pub examples: ExamplesSpec,
+}
+
+/// How bad a finding is.
+#[derive(
+    Clone, Copy, Debug, Deserialize, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    /// Worth knowing; never fails a run unless `--fail-on info`.
+    Info,
+    /// Likely a problem.
+    Warning,
+    /// Breaks deployability, destroyability or security.
+    Error,
+}
+
+impl Severity {
+    /// The lowercase name used in every output format.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Info => "info",
+            Severity::Warning => "warning",
+            Severity::Error => "error",
+        }
+    }
+}
+
+/// Rule documentation: what, why, examples, fix safety, references.
+#[derive(Debug, Deserialize, Clone)]
+#[serde(deny_unknown_fields)]
+pub struct Docs {
+    /// What the rule detects.
+    pub what: String,
+    /// Why it matters.
+    pub why: String,
+    /// A non-compliant snippet.
+    pub bad: String,
+    /// A compliant snippet.
+    pub good: String,
+    /// How to fix it and whether the automatic fix is safe.
+    pub fix: String,
+    /// Where to read more.
+    #[serde(default)]
+    pub references: Vec<String>,
+}
+
+/// Which resources a rule applies to.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SelectSpec {
+    /// Resource type globs (`AWS::S3::Bucket`, `Custom::*`, `*`).
+    pub types: Vec<String>,
+    /// A precondition: resources for which it does not pass are not checked.
+    #[serde(default)]
+    pub r#where: Option<Box<CheckSpec>>,
+}
+
+/// One assertion: a check plus how to report its failure (`message`, `at`, `fix`).
+pub type AssertionSpec = CheckSpec;
+
+/// A check: exactly one operator group (a leaf test on `path`, or a combinator).
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CheckSpec {
+    /// JSON pointer relative to the current node; `*` matches every element, `**` every descendant.
+    pub path: Option<String>,
+    /// Outcome when the path does not exist: `pass` (default), `fail` or `skip`.
+    pub absent: Option<Absent>,
+    /// The path exists (true) or not (false).
+    pub exists: Option<bool>,
+    /// The value equals this (with CloudFormation's string/number/boolean coercion).
+    pub equals: Option<Json>,
+    /// The value differs from this (a missing value passes unless `absent: fail`).
+    pub not_equals: Option<Json>,
+    /// The value equals one of these.
+    pub one_of: Option<Vec<Json>>,
+    /// The value equals none of these.
+    pub not_one_of: Option<Vec<Json>>,
+    /// The value (as text) matches this regular expression.
+    pub matches: Option<String>,
+    /// A list contains this element, or a string this substring.
+    pub contains: Option<Json>,
+    /// Number comparisons.
+    pub gt: Option<Json>,
+    /// Number comparisons.
+    pub gte: Option<Json>,
+    /// Number comparisons.
+    pub lt: Option<Json>,
+    /// Number comparisons.
+    pub lte: Option<Json>,
+    /// The value references the environment-suffix parameter or contains the literal suffix.
+    pub mentions_suffix: Option<bool>,
+    /// The value is (true) or is not (false) fully known without deploying.
+    pub known: Option<bool>,
+    /// The key under which the value sits matches this regular expression.
+    pub key_matches: Option<String>,
+    /// Every capture of a regular expression in the value is in a list.
+    pub captures: Option<CapturesSpec>,
+    /// An ingress rule opens at least one of these ports.
+    pub opens_any_port: Option<Json>,
+    /// A list, mapping or string is not empty.
+    pub nonempty: Option<bool>,
+
+    /// Every sub-check passes.
+    pub all: Option<Vec<CheckSpec>>,
+    /// At least one sub-check passes.
+    pub any: Option<Vec<CheckSpec>>,
+    /// The sub-check fails.
+    pub not: Option<Box<CheckSpec>>,
+    /// Every node at `each` passes `check`.
+    pub each: Option<String>,
+    /// At least one node at `some` passes `check`.
+    pub some: Option<String>,
+    /// The check for `each`/`some`.
+    pub check: Option<Box<CheckSpec>>,
+    /// A condition: when it passes, `then` must pass; otherwise the check passes.
+    #[serde(rename = "if")]
+    pub when: Option<Box<CheckSpec>>,
+    /// The check that applies when `if` passes.
+    pub then: Option<Box<CheckSpec>>,
+    /// A different check per resource type glob; types not listed pass.
+    pub by_type: Option<BTreeMap<String, CheckSpec>>,
+    /// Follow references from a path to related resources.
+    pub follow: Option<Box<FollowSpec>>,
+    /// Find the resources that reference the current one.
+    pub referenced_by: Option<Box<ReferencedBySpec>>,
+    /// The current IAM role's attached policies allow actions.
+    pub iam_allows: Option<IamAllowsSpec>,
+    /// The current resource's security groups admit traffic from another resource's groups.
+    pub sg_admits: Option<SgAdmitsSpec>,
+
+    /// Assertions only: replaces the rule's message for this assertion.
+    pub message: Option<String>,
+    /// Assertions only: report at this path of the subject instead of where the check failed.
+    pub at: Option<String>,
+    /// Assertions only: the automatic fix for this assertion's failures.
+    pub fix: Option<FixSpec>,
+}
+
+/// What an absent path means for a value test.
+#[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum Absent {
+    /// The test only applies to values that are present.
+    Pass,
+    /// A missing value is itself the violation.
+    Fail,
+    /// Cannot tell.
+    Skip,
+}
+
+/// `captures`: regex with a capture group, and the allowed captured values.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CapturesSpec {
+    /// The regular expression; group 1 (or the whole match) is checked.
+    pub regex: String,
+    /// Allowed values (a list, or `{setting: name}`).
+    pub all_in: Json,
+}
+
+/// `follow`: resources referenced from a path.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FollowSpec {
+    /// Where the references are (searched deeply, wildcards allowed).
+    #[serde(default)]
+    pub path: String,
+    /// Start from this binding (`subject` or an `as` name) instead of the current resource.
+    #[serde(default)]
+    pub of: Option<String>,
+    /// Resource type globs to keep.
+    pub types: Vec<String>,
+    /// Name the related resource for later checks and messages.
+    #[serde(default)]
+    pub r#as: Option<String>,
+    /// The check on each related resource; without it, "at least one related resource exists".
+    #[serde(default)]
+    pub check: Option<Box<CheckSpec>>,
+    /// `all` (default) or `any` related resources must pass.
+    #[serde(default)]
+    pub quantifier: Quantifier,
+    /// Outcome when nothing is related (default `pass`).
+    #[serde(default)]
+    pub if_none: Option<Absent>,
+}
+
+/// `referenced_by`: resources (or outputs) that reference the current resource.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReferencedBySpec {
+    /// Referrer type globs (`Output` for stack outputs).
+    pub types: Vec<String>,
+    /// Only references under this path of the referrer count.
+    #[serde(default)]
+    pub path: Option<String>,
+    /// Name the referrer for later checks and messages.
+    #[serde(default)]
+    pub r#as: Option<String>,
+    /// The check on each referrer; without it, "at least one referrer exists".
+    #[serde(default)]
+    pub check: Option<Box<CheckSpec>>,
+    /// `all` (default) or `any` referrers must pass.
+    #[serde(default)]
+    pub quantifier: Quantifier,
+    /// Outcome when nothing references the resource (default `pass`).
+    #[serde(default)]
+    pub if_none: Option<Absent>,
+}
+
+/// How many related resources must pass.
+#[derive(Clone, Copy, Debug, Default, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum Quantifier {
+    /// Every one.
+    #[default]
+    All,
+    /// At least one.
+    Any,
+}
+
+/// `iam_allows`: the current role may perform actions.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IamAllowsSpec {
+    /// Actions that must all be allowed (`kinesis:GetRecords`).
+    pub actions: Vec<String>,
+    /// The binding whose ARN the actions must cover; omitted: any resource.
+    #[serde(default)]
+    pub on: Option<String>,
+}
+
+/// `sg_admits`: the current resource's security groups admit the `from` resource's groups.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SgAdmitsSpec {
+    /// The binding of the client resource.
+    pub from: String,
+    /// Where the client's security groups are.
+    pub from_groups: String,
+    /// Where the current resource's security groups are.
+    pub groups: String,
+    /// The port that must be admitted.
+    pub port: PortSpec,
+}
+
+/// Where a port number comes from.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PortSpec {
+    /// A property holding the port.
+    #[serde(default)]
+    pub path: Option<String>,
+    /// A lookup from another property (`Engine`) to a port.
+    #[serde(default)]
+    pub by: Option<PortLookupSpec>,
+    /// The port when neither is given.
+    #[serde(default)]
+    pub default: Option<u16>,
+}
+
+/// `port.by`: a property whose value maps to a port.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PortLookupSpec {
+    /// The property.
+    pub path: String,
+    /// Value prefix to port (`postgres: 5432`).
+    pub map: BTreeMap<String, u16>,
+}
+
+/// A fix, declared as structural operations (applied by the fix engine).
+#[derive(Debug, Deserialize, Clone)]
+#[serde(deny_unknown_fields)]
+pub struct FixSpec {
+    /// `safe`, `unsafe` or `display-only`.
+    pub applicability: Applicability,
+    /// What the fix does, in a few words.
+    pub title: String,
+    /// The CDK property to change in the source, for `cdk.out` templates.
+    #[serde(default)]
+    pub cdk: Option<String>,
+    /// The operations; empty for display-only suggestions.
+    #[serde(default)]
+    pub ops: Vec<FixOpSpec>,
+}
+
+/// Whether a fix may be applied without a human deciding.
+#[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Applicability {
+    /// Only shown.
+    DisplayOnly,
+    /// Changes behaviour; needs `--unsafe-fixes`.
+    Unsafe,
+    /// Applied by `--fix`.
+    Safe,
+}
+
+impl Applicability {
+    /// The name used in every output format.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Applicability::DisplayOnly => "display-only",
+            Applicability::Unsafe => "unsafe",
+            Applicability::Safe => "safe",
+        }
+    }
+}
+
+/// One structural edit.
+#[derive(Debug, Deserialize, Clone)]
+#[serde(deny_unknown_fields)]
+pub struct FixOpSpec {
+    /// Set the value at this pointer.
+    #[serde(default)]
+    pub set: Option<String>,
+    /// Set the value only when the pointer does not exist.
+    #[serde(default)]
+    pub set_if_absent: Option<String>,
+    /// Remove the node at this pointer.
+    #[serde(default)]
+    pub remove: Option<String>,
+    /// Append the value to the list at this pointer (creating it).
+    #[serde(default)]
+    pub append: Option<String>,
+    /// Add a template parameter of this name (when missing).
+    #[serde(default)]
+    pub add_parameter: Option<String>,
+    /// Add a resource of this logical ID (when missing).
+    #[serde(default)]
+    pub add_resource: Option<String>,
+    /// Add an output of this name (when missing).
+    #[serde(default)]
+    pub add_output: Option<String>,
+    /// Apply to this binding instead of the subject.
+    #[serde(default)]
+    pub on: Option<String>,
+    /// The value to write (may use `{setting: name}`).
+    #[serde(default)]
+    pub value: Option<Json>,
+}
+
+/// The expected result of the rule's own examples.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ExamplesSpec {
+    /// Logical ID to number of findings in the failing example.
+    pub fail: BTreeMap<String, usize>,
+}
