@@ -97,7 +97,10 @@ impl<'t> Env<'t> {
         }
     }
 
-    fn fail_here(&self, here: &Here<'t>, vars: Vec<(String, String)>) -> Outcome {
+    fn fail_here(&self, here: &Here<'t>, mut vars: Vec<(String, String)>) -> Outcome {
+        if let Some(key) = here.place.key {
+            vars.push(("key".into(), key.to_string()));
+        }
         Outcome::Fail(vec![self.failure(
             here.item,
             here.ptr.clone(),
@@ -160,6 +163,13 @@ pub fn eval<'t>(check: &Check, env: &mut Env<'t>, here: &Here<'t>) -> Outcome {
             let outcomes: Vec<Outcome> = checks.iter().map(|c| eval(c, env, here)).collect();
             any_of(outcomes, || Outcome::Pass)
         }
+        Check::On(name, inner) => match env.bound(name) {
+            Some(item) => {
+                let there = env.item_here(item);
+                eval(inner, env, &there)
+            }
+            None => Outcome::Skip,
+        },
         Check::If(when, then) => match eval(when, env, here) {
             Outcome::Pass => eval(then, env, here),
             Outcome::Fail(_) => Outcome::Pass,
@@ -364,6 +374,11 @@ fn run_test(test: &Test, t: &Template, node: &Node, key: Option<&str>) -> TestRe
         Test::Matches(re) => match resolve::resolve(t, node) {
             Some(Scalar::Block(_)) => TestResult::Fail(Vec::new()),
             Some(s) => Some(re.is_match(&values::text(&s))).into(),
+            None => TestResult::Skip,
+        },
+        Test::NotMatches(re) => match resolve::resolve(t, node) {
+            Some(Scalar::Block(_)) => TestResult::Pass,
+            Some(s) => Some(!re.is_match(&values::text(&s))).into(),
             None => TestResult::Skip,
         },
         Test::Contains(v) => values::contains(t, node, v).into(),

@@ -228,13 +228,18 @@ fn statement_allows(t: &Template, st: &Node, action: &str, target: Option<usize>
     };
     let items: Vec<&Node> = match &resources.value {
         Value::Seq(items) => items.iter().collect(),
-        _ if resources.intrinsic().is_some() && !references(t, resources, target) => return None,
         _ => vec![resources],
     };
     let mut unknown = false;
     for r in items {
-        if references(t, r, target) {
+        let mut refs = Vec::new();
+        t.references(r, &mut refs);
+        if refs.contains(&target) {
             return Some(true);
+        }
+        if !refs.is_empty() {
+            // The ARN of another resource of this template: certainly not the target.
+            continue;
         }
         match arn_text(t, r) {
             Some(arn) if arn_covers(t, &arn, target) => return Some(true),
@@ -243,12 +248,6 @@ fn statement_allows(t: &Template, st: &Node, action: &str, target: Option<usize>
         }
     }
     if unknown { None } else { Some(false) }
-}
-
-fn references(t: &Template, node: &Node, target: usize) -> bool {
-    let mut found = Vec::new();
-    t.references(node, &mut found);
-    found.contains(&target)
 }
 
 /// Whether a literal resource ARN pattern can cover the target resource.

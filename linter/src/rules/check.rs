@@ -63,6 +63,8 @@ pub enum Check {
     Any(Vec<Check>),
     /// Negation.
     Not(Box<Check>),
+    /// A check evaluated on a bound resource.
+    On(String, Box<Check>),
     /// Implication: when the first passes, the second must.
     If(Box<Check>, Box<Check>),
     /// Quantified sub-check over the nodes at a path.
@@ -110,6 +112,8 @@ pub enum Test {
     NotOneOf(Vec<Json>),
     /// Regex on the text.
     Matches(Regex),
+    /// Negated regex on the text.
+    NotMatches(Regex),
     /// List element or substring.
     Contains(Json),
     /// Numeric comparison.

@@ -315,6 +315,7 @@ impl Compiler<'_> {
             s.any.is_some(),
             s.not.is_some(),
             s.when.is_some(),
+            s.on.is_some(),
             s.each.is_some(),
             s.some.is_some(),
             s.by_type.is_some(),
@@ -327,7 +328,7 @@ impl Compiler<'_> {
         let n = groups.iter().filter(|g| **g).count() + usize::from(!leaf_tests.is_empty());
         if n != 1 {
             return Err(self.error(if n == 0 {
-                "a check needs an operator: a test on `path` (exists, equals, not_equals, one_of, not_one_of, matches, contains, gt/gte/lt/lte, mentions_suffix, known, key_matches, captures, opens_any_port, nonempty) or one of all, any, not, if/then, each, some, by_type, follow, referenced_by, iam_allows, sg_admits"
+                "a check needs an operator: a test on `path` (exists, equals, not_equals, one_of, not_one_of, matches, not_matches, contains, gt/gte/lt/lte, mentions_suffix, known, key_matches, captures, opens_any_port, nonempty) or one of all, any, not, if/then, on, each, some, by_type, follow, referenced_by, iam_allows, sg_admits"
             } else {
                 "a check has exactly one operator; combine several with `all:` or `any:`"
             }));
@@ -350,8 +351,16 @@ impl Compiler<'_> {
                 "`path` belongs to value tests; `each`/`some` take the path as their value",
             ));
         }
-        if s.check.is_some() && s.each.is_none() && s.some.is_none() {
-            return Err(self.error("`check` belongs to `each` or `some`"));
+        if s.check.is_some() && s.each.is_none() && s.some.is_none() && s.on.is_none() {
+            return Err(self.error("`check` belongs to `each`, `some` or `on`"));
+        }
+        if let Some(on) = &s.on {
+            self.scoped("on", |c| c.binding(on))?;
+            let Some(inner) = &s.check else {
+                return Err(self.error("`on` needs a `check` to evaluate on the bound resource"));
+            };
+            let check = self.scoped("check", |c| c.check(inner))?;
+            return Ok(Check::On(on.clone(), Box::new(check)));
         }
         if let Some(list) = s.all.as_ref().or(s.any.as_ref()) {
             let key = if s.all.is_some() { "all" } else { "any" };
@@ -501,6 +510,11 @@ impl Compiler<'_> {
         }
         if let Some(r) = &s.matches {
             tests.push(Test::Matches(self.scoped("matches", |c| c.regex(r))?));
+        }
+        if let Some(r) = &s.not_matches {
+            tests.push(Test::NotMatches(
+                self.scoped("not_matches", |c| c.regex(r))?,
+            ));
         }
         if let Some(v) = &s.contains {
             tests.push(Test::Contains(self.scoped("contains", |c| c.literal(v))?));

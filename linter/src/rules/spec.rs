@@ -112,6 +112,8 @@ pub struct CheckSpec {
     pub not_one_of: Option<Vec<Json>>,
     /// The value (as text) matches this regular expression.
     pub matches: Option<String>,
+    /// The value (as text) does not match this regular expression.
+    pub not_matches: Option<String>,
     /// A list contains this element, or a string this substring.
     pub contains: Option<Json>,
     /// Number comparisons.
@@ -145,7 +147,9 @@ pub struct CheckSpec {
     pub each: Option<String>,
     /// At least one node at `some` passes `check`.
     pub some: Option<String>,
-    /// The check for `each`/`some`.
+    /// Evaluate `check` on this bound resource (`subject` or an `as` name) instead.
+    pub on: Option<String>,
+    /// The check for `each`/`some`/`on`.
     pub check: Option<Box<CheckSpec>>,
     /// A condition: when it passes, `then` must pass; otherwise the check passes.
     #[serde(rename = "if")]
