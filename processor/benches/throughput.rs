@@ -1,1 +1,285 @@
-fn main() {}
+//! Throughput benchmark (issue 3): 200,000 updates over 10,000 products in batches of 500,
+//! through the whole pipeline (validate, gzip NDJSON to S3, guarded upsert, Redis pipeline)
+//! against the local PostgreSQL, Redis and moto, then the raw ceiling: a plain
+//! `INSERT ... SELECT FROM UNNEST ... ON CONFLICT` of the same rows alone.
+//!
+//! Run: `processor/scripts/start-moto.sh && cargo bench -p processor --bench throughput`.
+//! Knobs: BENCH_UPDATES, BENCH_PRODUCTS, BENCH_BATCH, BENCH_SHARDS (concurrent shards, as
+//! Lambda runs one invocation per shard), DATABASE_URL, REDIS_URL, MOTO_ENDPOINT.
+
+use std::str::FromStr;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use aws_sdk_s3::config::{BehaviorVersion, Credentials, Region};
+use chrono::Utc;
+use processor::Deps;
+use processor::cache::{Cache, CacheSettings};
+use processor::config::{Settings, lazy_pool};
+use processor::metrics::Metrics;
+use processor::record::IncomingRecord;
+use rust_decimal::Decimal;
+use sqlx::postgres::PgConnectOptions;
+use sqlx::{Connection, Executor, PgConnection, PgPool};
+
+fn env_or<T: FromStr>(name: &str, default: T) -> T {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+fn env_str(name: &str, default: &str) -> String {
+    std::env::var(name).unwrap_or_else(|_| default.to_owned())
+}
+
+/// One generated update: product index, inventory, price in cents, global sequence.
+#[derive(Clone, Copy)]
+struct Row {
+    product: usize,
+    inventory: i64,
+    cents: i64,
+    seq: u64,
+}
+
+/// Deterministic pseudo-random rows (xorshift), so every run measures the same work.
+fn generate(updates: usize, products: usize) -> Vec<Row> {
+    let mut state: u64 = 0x9E37_79B9_7F4A_7C15;
+    (0..updates)
+        .map(|i| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            Row {
+                product: (state % products as u64) as usize,
+                inventory: (state >> 20) as i64 % 10_000,
+                cents: (state >> 40) as i64 % 100_000,
+                seq: i as u64 + 1,
+            }
+        })
+        .collect()
+}
+
+/// Kinesis-sized (56-digit) sequence numbers, so the numeric comparison is exercised.
+fn sequence(seq: u64) -> String {
+    format!("4959033827149025660855969253836157109592157598{seq:010}")
+}
+
+/// Splits rows into shards by product (as a partition key would), then into batches.
+fn shard_batches(rows: &[Row], shards: usize, batch: usize) -> Vec<Vec<Vec<Row>>> {
+    let mut per_shard: Vec<Vec<Row>> = vec![Vec::new(); shards];
+    for row in rows {
+        per_shard[row.product % shards].push(*row);
+    }
+    per_shard
+        .into_iter()
+        .map(|s| s.chunks(batch).map(<[Row]>::to_vec).collect())
+        .collect()
+}
+
+fn to_records(shard: usize, rows: &[Row]) -> Vec<IncomingRecord> {
+    let now = Utc::now();
+    rows.iter()
+        .map(|r| {
+            let data = format!(
+                r#"{{"product_id":"product{:05}","inventory":{},"price":{}.{:02}}}"#,
+                r.product,
+                r.inventory,
+                r.cents / 100,
+                r.cents % 100
+            );
+            IncomingRecord {
+                sequence_number: sequence(r.seq),
+                partition_key: format!("product{:05}", r.product),
+                shard_id: format!("shardId-{shard:012}"),
+                event_id: None,
+                arrival: Some(now),
+                data: Ok(data.into_bytes()),
+            }
+        })
+        .collect()
+}
+
+const CEILING: &str = "INSERT INTO products_ceiling (product_id, inventory, price, kinesis_sequence) \
+     SELECT * FROM UNNEST($1::text[], $2::int8[], $3::numeric[], $4::text[]::numeric[]) \
+     ON CONFLICT (product_id) DO UPDATE SET inventory = EXCLUDED.inventory, \
+     price = EXCLUDED.price, kinesis_sequence = EXCLUDED.kinesis_sequence";
+
+async fn ceiling_batch(pool: &PgPool, rows: &[Row]) {
+    // ON CONFLICT cannot touch a row twice per statement: keep the last update per product.
+    let mut last = std::collections::HashMap::new();
+    for r in rows {
+        last.insert(r.product, *r);
+    }
+    let rows: Vec<Row> = last.into_values().collect();
+    let ids: Vec<String> = rows
+        .iter()
+        .map(|r| format!("product{:05}", r.product))
+        .collect();
+    let inv: Vec<i64> = rows.iter().map(|r| r.inventory).collect();
+    let prices: Vec<Decimal> = rows.iter().map(|r| Decimal::new(r.cents, 2)).collect();
+    let seqs: Vec<String> = rows.iter().map(|r| sequence(r.seq)).collect();
+    sqlx::query(CEILING)
+        .bind(&ids)
+        .bind(&inv)
+        .bind(&prices)
+        .bind(&seqs)
+        .execute(pool)
+        .await
+        .expect("ceiling upsert");
+}
+
+#[tokio::main]
+async fn main() {
+    if std::env::args().any(|a| a == "--list") {
+        return; // `cargo test --benches` probes with --list; nothing to enumerate.
+    }
+    let updates = env_or("BENCH_UPDATES", 200_000usize);
+    let products = env_or("BENCH_PRODUCTS", 10_000usize);
+    let batch = env_or("BENCH_BATCH", 500usize);
+    let shards = env_or("BENCH_SHARDS", 2usize).max(1);
+    let admin = env_str(
+        "DATABASE_URL",
+        "postgres://postgres@127.0.0.1:5432/postgres",
+    );
+    let moto = env_str("MOTO_ENDPOINT", "http://127.0.0.1:5000");
+    let redis = env_str("REDIS_URL", "redis://127.0.0.1:6379");
+
+    let db_name = format!("proc_bench_{}", std::process::id());
+    let mut admin_conn = PgConnection::connect(&admin)
+        .await
+        .unwrap_or_else(|e| panic!("PostgreSQL unreachable at {admin}: {e}"));
+    admin_conn
+        .execute(format!("CREATE DATABASE {db_name}").as_str())
+        .await
+        .expect("create bench db");
+    let options = PgConnectOptions::from_str(&admin)
+        .expect("DATABASE_URL")
+        .database(&db_name);
+    let pool = lazy_pool(options, shards as u32 + 1, Duration::from_secs(10));
+    processor::catalog::MIGRATOR
+        .run(&pool)
+        .await
+        .expect("migrate");
+    pool.execute("CREATE TABLE products_ceiling (LIKE products INCLUDING ALL)")
+        .await
+        .expect("ceiling table");
+
+    let s3 = aws_sdk_s3::Client::from_conf(
+        aws_sdk_s3::Config::builder()
+            .behavior_version(BehaviorVersion::latest())
+            .region(Region::new("us-east-1"))
+            .credentials_provider(Credentials::new("bench", "bench", None, None, "bench"))
+            .endpoint_url(&moto)
+            .force_path_style(true)
+            .build(),
+    );
+    let bucket = format!("proc-bench-{}", std::process::id());
+    s3.create_bucket()
+        .bucket(&bucket)
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("moto unreachable at {moto}: {}", aws_sdk_s3::Error::from(e)));
+    let cache_settings = CacheSettings {
+        key_prefix: format!("proc-bench-{}:product:", std::process::id()),
+        ttl: Duration::from_secs(120),
+        timeout: Duration::from_secs(2),
+    };
+    let deps = Arc::new(Deps {
+        db: pool.clone(),
+        s3,
+        cache: Cache::connect_lazy(&redis, cache_settings).expect("REDIS_URL"),
+        settings: Settings::for_bucket(&bucket),
+        metrics: Metrics::default(),
+    });
+
+    let rows = generate(updates, products);
+    let plan = shard_batches(&rows, shards, batch);
+    let batches: usize = plan.iter().map(Vec::len).sum();
+    println!(
+        "{updates} updates over {products} products, {batches} batches of <= {batch}, {shards} concurrent shard(s)"
+    );
+
+    // Pipeline: one task per shard, batches in order within a shard, as Lambda runs them.
+    let started = Instant::now();
+    let mut tasks = Vec::new();
+    for (shard, shard_plan) in plan.iter().cloned().enumerate() {
+        let deps = Arc::clone(&deps);
+        tasks.push(tokio::spawn(async move {
+            let mut stages = [Duration::ZERO; 4];
+            for rows in shard_plan {
+                let report = processor::process(&deps, to_records(shard, &rows)).await;
+                assert!(
+                    report.transient_error.is_none(),
+                    "batch failed: {:?}",
+                    report.transient_error
+                );
+                assert!(
+                    report.cache_error.is_none(),
+                    "cache failed: {:?}",
+                    report.cache_error
+                );
+                let t = report.timings;
+                for (total, stage) in stages
+                    .iter_mut()
+                    .zip([t.validate, t.archive, t.catalog, t.cache])
+                {
+                    *total += stage;
+                }
+            }
+            stages
+        }));
+    }
+    let mut stages = [Duration::ZERO; 4];
+    for task in tasks {
+        for (total, stage) in stages.iter_mut().zip(task.await.expect("shard task")) {
+            *total += stage;
+        }
+    }
+    let pipeline = started.elapsed();
+
+    // Ceiling: the same rows, the same batches and concurrency, one bare statement each.
+    let started = Instant::now();
+    let mut tasks = Vec::new();
+    for shard_plan in plan {
+        let pool = pool.clone();
+        tasks.push(tokio::spawn(async move {
+            for rows in shard_plan {
+                ceiling_batch(&pool, &rows).await;
+            }
+        }));
+    }
+    for task in tasks {
+        task.await.expect("ceiling task");
+    }
+    let ceiling = started.elapsed();
+
+    let rate = |d: Duration| updates as f64 / d.as_secs_f64();
+    let catalog: i64 = sqlx::query_scalar("SELECT count(*) FROM products")
+        .fetch_one(&pool)
+        .await
+        .expect("count");
+    println!(
+        "pipeline: {:>9.0} updates/s ({:.2} s; {catalog} products in catalog)",
+        rate(pipeline),
+        pipeline.as_secs_f64()
+    );
+    println!(
+        "ceiling:  {:>9.0} rows/s    ({:.2} s; bare INSERT .. SELECT FROM UNNEST .. ON CONFLICT)",
+        rate(ceiling),
+        ceiling.as_secs_f64()
+    );
+    let [validate, archive, catalog, cache] = stages.map(|d| d.as_secs_f64());
+    println!(
+        "stages (summed over shards): validate {validate:.2} s, archive {archive:.2} s, catalog {catalog:.2} s, cache {cache:.2} s"
+    );
+    println!(
+        "ratio:    {:.0}% of the ceiling",
+        100.0 * rate(pipeline) / rate(ceiling)
+    );
+
+    pool.close().await;
+    let _ = admin_conn
+        .execute(format!("DROP DATABASE IF EXISTS {db_name} WITH (FORCE)").as_str())
+        .await;
+}

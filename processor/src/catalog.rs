@@ -1,7 +1,9 @@
 //! The PostgreSQL product catalog: one set-based, sequence-guarded upsert per batch.
 
+use std::collections::HashSet;
+
 use rust_decimal::Decimal;
-use sqlx::PgPool;
+use sqlx::PgConnection;
 
 use crate::record::{InventoryUpdate, SequenceNumber};
 
@@ -19,7 +21,7 @@ pub struct SequencedUpdate {
 }
 
 /// A catalog row that the upsert actually changed; only these are pushed to the cache.
-#[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ChangedProduct {
     /// Catalog key.
     pub product_id: String,
@@ -34,7 +36,8 @@ pub struct ChangedProduct {
 }
 
 /// Insert new products and overwrite existing ones only when the incoming sequence number is
-/// numerically greater than the stored one; returns the rows that changed.
+/// numerically greater than the stored one; returns the ids of the rows that changed (the values
+/// are the caller's own, so nothing more needs to travel back).
 const UPSERT: &str = r#"
 INSERT INTO products AS p
     (product_id, inventory, price, supplier_id, source_updated_at, kinesis_sequence, updated_at)
@@ -50,7 +53,7 @@ ON CONFLICT (product_id) DO UPDATE SET
     kinesis_sequence = EXCLUDED.kinesis_sequence,
     updated_at = EXCLUDED.updated_at
 WHERE p.kinesis_sequence < EXCLUDED.kinesis_sequence
-RETURNING p.product_id, p.inventory, p.price, p.supplier_id, p.kinesis_sequence::text AS kinesis_sequence
+RETURNING p.product_id
 "#;
 
 /// Keeps only the newest update per product: PostgreSQL refuses to touch one row twice in a
@@ -72,9 +75,10 @@ pub fn newest_per_product(updates: Vec<SequencedUpdate>) -> Vec<SequencedUpdate>
     out
 }
 
-/// Applies a batch in one statement (one round trip, one transaction).
+/// Applies a batch in one statement on `conn` (the handler passes an open transaction, so the
+/// upsert can overlap the archive write and still commit only once the archive exists).
 pub async fn upsert(
-    pool: &PgPool,
+    conn: &mut PgConnection,
     updates: &[SequencedUpdate],
 ) -> Result<Vec<ChangedProduct>, sqlx::Error> {
     if updates.is_empty() {
@@ -95,13 +99,26 @@ pub async fn upsert(
         stamps.push(u.update.updated_at.as_deref());
         seqs.push(u.sequence.as_str());
     }
-    sqlx::query_as::<_, ChangedProduct>(UPSERT)
+    let changed: HashSet<String> = sqlx::query_scalar::<_, String>(UPSERT)
         .bind(&ids)
         .bind(&inventories)
         .bind(&prices)
         .bind(&suppliers)
         .bind(&stamps)
         .bind(&seqs)
-        .fetch_all(pool)
-        .await
+        .fetch_all(&mut *conn)
+        .await?
+        .into_iter()
+        .collect();
+    Ok(updates
+        .iter()
+        .filter(|u| changed.contains(&u.update.product_id))
+        .map(|u| ChangedProduct {
+            product_id: u.update.product_id.clone(),
+            inventory: u.update.inventory,
+            price: u.update.price,
+            supplier_id: u.update.supplier_id.clone(),
+            kinesis_sequence: u.sequence.as_str().to_owned(),
+        })
+        .collect())
 }

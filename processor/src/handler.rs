@@ -1,8 +1,11 @@
 //! The batch pipeline: validate, archive to S3, upsert PostgreSQL, refresh Redis.
 //!
-//! Order matters: the archive is written first so no record reaches the catalog without being
-//! archived; the catalog upsert is one statement so a batch is applied entirely or not at all;
+//! Order matters: no record reaches the catalog without being archived (the upsert commits
+//! only after the archive write succeeded); the upsert is one statement so a batch is applied
+//! entirely or not at all;
 //! the cache is best effort because the catalog is the source of truth.
+
+use std::time::{Duration, Instant};
 
 use aws_lambda_events::event::kinesis::KinesisEvent;
 use aws_lambda_events::event::streams::KinesisEventResponse;
@@ -30,6 +33,21 @@ pub struct BatchReport {
     pub transient_error: Option<String>,
     /// Why the cache refresh failed, if it did (the batch still succeeded).
     pub cache_error: Option<String>,
+    /// Time spent per stage, logged so a slow dependency shows up in CloudWatch.
+    pub timings: StageTimings,
+}
+
+/// Wall time of each pipeline stage for one batch.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct StageTimings {
+    /// Decoding and validation.
+    pub validate: Duration,
+    /// Encoding and writing the archive object.
+    pub archive: Duration,
+    /// The catalog upsert.
+    pub catalog: Duration,
+    /// The cache pipeline.
+    pub cache: Duration,
 }
 
 /// The Lambda entry point for a typed Kinesis event.
@@ -102,6 +120,7 @@ pub async fn process(deps: &Deps, records: Vec<IncomingRecord>) -> BatchReport {
     if records.is_empty() {
         return report;
     }
+    let mut clock = Instant::now();
     let verdicts: Vec<Verdict> = records
         .iter()
         .map(|r| judge(r, deps.settings.max_record_bytes))
@@ -122,40 +141,86 @@ pub async fn process(deps: &Deps, records: Vec<IncomingRecord>) -> BatchReport {
         .filter(|v| matches!(v, Verdict::Rejected(_)))
         .count();
     report.accepted = records.len() - report.rejected;
+    report.timings.validate = lap(&mut clock);
 
-    // 1. Archive everything first: nothing may reach the catalog unarchived.
-    let key = archive::object_key(&deps.settings.archive_prefix, &records);
-    let archived = match archive::encode(&records, &verdicts) {
-        Ok(body) => archive::put(&deps.s3, &deps.settings.archive_bucket, &key, body)
-            .await
-            .map_err(|e| {
-                format!(
-                    "archive to s3://{}/{key}: {e}",
-                    deps.settings.archive_bucket
-                )
-            }),
-        Err(e) => Err(format!("encoding archive: {e}")),
-    };
-    if let Err(err) = archived {
-        return retry_from_first(deps, &records, report, err);
-    }
-    report.archive_key = Some(key);
-
-    // 2. One set-based upsert for all valid updates.
     let updates: Vec<SequencedUpdate> = records
         .iter()
-        .zip(verdicts)
+        .zip(&verdicts)
         .filter_map(|(record, verdict)| match verdict {
-            Verdict::Accepted(update) => SequenceNumber::parse(&record.sequence_number)
-                .map(|sequence| SequencedUpdate { update, sequence }),
+            Verdict::Accepted(update) => {
+                SequenceNumber::parse(&record.sequence_number).map(|sequence| SequencedUpdate {
+                    update: update.clone(),
+                    sequence,
+                })
+            }
             Verdict::Rejected(_) => None,
         })
         .collect();
-    let changed = match catalog::upsert(&deps.db, &catalog::newest_per_product(updates)).await {
-        Ok(changed) => changed,
-        Err(e) => return retry_from_first(deps, &records, report, format!("catalog upsert: {e}")),
+    let updates = catalog::newest_per_product(updates);
+
+    // 1 + 2. The archive write and the catalog upsert run concurrently, but the upsert runs
+    // inside a transaction that commits only after the archive object exists: no record
+    // reaches the catalog unarchived, and a failure of either leaves the catalog untouched.
+    let key = archive::object_key(&deps.settings.archive_prefix, &records);
+    let archive_write = async {
+        let started = Instant::now();
+        let result = match archive::encode(&records, &verdicts) {
+            Ok(body) => archive::put(&deps.s3, &deps.settings.archive_bucket, &key, body)
+                .await
+                .map_err(|e| {
+                    format!(
+                        "archive to s3://{}/{key}: {e}",
+                        deps.settings.archive_bucket
+                    )
+                }),
+            Err(e) => Err(format!("encoding archive: {e}")),
+        };
+        (result, started.elapsed())
     };
+    let staged_upsert = async {
+        let started = Instant::now();
+        let result = async {
+            if updates.is_empty() {
+                return Ok((None, Vec::new()));
+            }
+            let mut tx = deps.db.begin().await?;
+            let changed = catalog::upsert(&mut tx, &updates).await?;
+            Ok::<_, sqlx::Error>((Some(tx), changed))
+        }
+        .await;
+        (result, started.elapsed())
+    };
+    let ((archived, archive_time), (staged, catalog_time)) =
+        tokio::join!(archive_write, staged_upsert);
+    report.timings.archive = archive_time;
+    let changed = match (archived, staged) {
+        (Err(err), staged) => {
+            if let Ok((Some(tx), _)) = staged {
+                let _ = tx.rollback().await;
+            }
+            return retry_from_first(deps, &records, report, err);
+        }
+        (Ok(()), Err(e)) => {
+            return retry_from_first(deps, &records, report, format!("catalog upsert: {e}"));
+        }
+        (Ok(()), Ok((tx, changed))) => {
+            if let Some(tx) = tx {
+                if let Err(e) = tx.commit().await {
+                    return retry_from_first(
+                        deps,
+                        &records,
+                        report,
+                        format!("catalog commit: {e}"),
+                    );
+                }
+            }
+            changed
+        }
+    };
+    report.archive_key = Some(key);
     report.changed = changed.len();
+    report.timings.catalog = catalog_time;
+    clock = Instant::now();
 
     // 3. Best-effort cache refresh.
     if let Err(e) = deps.cache.write_through(&changed).await {
@@ -163,6 +228,7 @@ pub async fn process(deps: &Deps, records: Vec<IncomingRecord>) -> BatchReport {
         tracing::warn!(error = %e, products = changed.len(), "cache refresh failed; catalog is updated");
         report.cache_error = Some(e.to_string());
     }
+    report.timings.cache = lap(&mut clock);
 
     Metrics::add(&deps.metrics.accepted, report.accepted as u64);
     Metrics::add(&deps.metrics.rejected, report.rejected as u64);
@@ -174,11 +240,27 @@ pub async fn process(deps: &Deps, records: Vec<IncomingRecord>) -> BatchReport {
         changed = report.changed,
         cache_ok = report.cache_error.is_none(),
         archive_key = report.archive_key.as_deref().unwrap_or_default(),
+        validate_ms = millis(report.timings.validate),
+        archive_ms = millis(report.timings.archive),
+        catalog_ms = millis(report.timings.catalog),
+        cache_ms = millis(report.timings.cache),
         total_rejected = Metrics::get(&deps.metrics.rejected),
         total_cache_failures = Metrics::get(&deps.metrics.cache_failures),
         "batch processed"
     );
     report
+}
+
+/// Time since the last lap, restarting the clock.
+fn lap(clock: &mut Instant) -> Duration {
+    let now = Instant::now();
+    let elapsed = now - *clock;
+    *clock = now;
+    elapsed
+}
+
+fn millis(d: Duration) -> f64 {
+    d.as_secs_f64() * 1000.0
 }
 
 /// Hands the batch back to Lambda from its first record: nothing of it has been applied to
