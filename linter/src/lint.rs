@@ -160,11 +160,16 @@ pub fn lint_bytes(file: &str, bytes: &[u8], rules: &RuleSet, opts: LintOptions) 
     };
     let error = |e: LoadError| {
         let pos = e.span.map(|s| index.position(s.start as usize));
+        let mut message = e.message;
+        if let Some((span, label)) = e.related {
+            let (line, column) = index.position(span.start as usize);
+            message = format!("{message} ({label} at {line}:{column})");
+        }
         FileError {
             file: file.to_string(),
             line: pos.map(|p| p.0),
             column: pos.map(|p| p.1),
-            message: e.message,
+            message,
             help: e.help,
             span: e.span,
         }

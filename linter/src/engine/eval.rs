@@ -101,6 +101,9 @@ impl<'t> Env<'t> {
         if let Some(key) = here.place.key {
             vars.push(("key".into(), key.to_string()));
         }
+        if let Hit::Found(node) = here.place.hit {
+            vars.push(("value".into(), values::display(self.t, node)));
+        }
         Outcome::Fail(vec![self.failure(
             here.item,
             here.ptr.clone(),
@@ -403,8 +406,8 @@ fn run_test(test: &Test, t: &Template, node: &Node, key: Option<&str>) -> TestRe
             Some(known == *expected).into()
         }
         Test::KeyMatches(re) => Some(key.is_some_and(|k| re.is_match(k))).into(),
-        Test::Captures { regex, allowed } => match resolve::resolve(t, node) {
-            Some(Scalar::Str(text)) => {
+        Test::Captures { regex, allowed } => match values::scannable_text(t, node) {
+            Some(text) => {
                 for caps in regex.captures_iter(&text) {
                     let Some(m) = caps.get(1).or_else(|| caps.get(0)) else {
                         continue;
@@ -415,8 +418,7 @@ fn run_test(test: &Test, t: &Template, node: &Node, key: Option<&str>) -> TestRe
                 }
                 TestResult::Pass
             }
-            Some(_) => TestResult::Pass,
-            None => TestResult::Skip,
+            None => TestResult::Pass,
         },
         Test::OpensAnyPort(ports) => network::opens_any_port(t, node, ports).into(),
         Test::Nonempty(expected) => resolve::resolve(t, node)

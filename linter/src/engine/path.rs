@@ -175,6 +175,10 @@ fn deep<'t>(
     let Hit::Found(node) = here.hit else {
         return ControlFlow::Continue(());
     };
+    // A `Fn::Sub`/`Fn::Join` is one string: visiting its pieces too would report it twice.
+    if matches!(node.intrinsic(), Some(("Fn::Sub" | "Fn::Join", _))) {
+        return ControlFlow::Continue(());
+    }
     each_child(node, ptr, &mut |place, ptr| deep(place, rest, ptr, f))
 }
 

@@ -105,6 +105,34 @@ pub fn mentions_suffix(
     if unknown { None } else { Some(false) }
 }
 
+/// The literal text of a string value for scanning (code, regions): known pieces joined, unknown
+/// pieces left out; `None` for values that are not strings at all.
+pub fn scannable_text(t: &Template, node: &Node) -> Option<String> {
+    match &node.value {
+        Value::String(s) => return Some(s.to_string()),
+        Value::Map(_)
+            if matches!(
+                node.intrinsic(),
+                Some(("Fn::Sub" | "Fn::Join" | "Fn::Base64", _))
+            ) => {}
+        _ => return None,
+    }
+    let mut parts = Vec::new();
+    resolve::text_parts(t, node, &mut parts);
+    let mut out = String::new();
+    for part in &parts {
+        match part {
+            Part::Lit(s) => out.push_str(s),
+            Part::Param(name) => match resolve::parameter_default(t, name) {
+                Some(s @ (Scalar::Str(_) | Scalar::Num(_))) => out.push_str(&text(&s)),
+                _ => out.push('\n'),
+            },
+            Part::Unknown => out.push('\n'),
+        }
+    }
+    Some(out)
+}
+
 /// The property that holds a resource's physical name, for matching literal names to resources.
 pub fn name_property(kind: &str) -> Option<&'static str> {
     Some(match kind {

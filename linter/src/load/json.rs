@@ -264,12 +264,8 @@ impl Parser<'_> {
 
 /// The error for a key written twice: CloudFormation rejects such templates.
 pub(super) fn duplicate_key(key: &str, span: Span, first: Span) -> LoadError {
-    LoadError::at(
-        span,
-        format!(
-            "duplicate key `{key}` (first written at byte {})",
-            first.start
-        ),
-    )
-    .with_help("CloudFormation rejects duplicate keys; remove or rename one of them")
+    let mut e = LoadError::at(span, format!("duplicate key `{key}`"))
+        .with_help("CloudFormation rejects duplicate keys; remove or rename one of them");
+    e.related = Some((first, "first written"));
+    e
 }

@@ -31,6 +31,8 @@ pub struct LoadError {
     pub span: Option<Span>,
     /// How to fix it.
     pub help: Option<String>,
+    /// A second place that explains the first (where a duplicate key was first written).
+    pub related: Option<(Span, &'static str)>,
 }
 
 impl LoadError {
@@ -40,6 +42,7 @@ impl LoadError {
             message: message.into(),
             span: Some(span),
             help: None,
+            related: None,
         }
     }
 
@@ -49,6 +52,7 @@ impl LoadError {
             message: message.into(),
             span: None,
             help: None,
+            related: None,
         }
     }
 

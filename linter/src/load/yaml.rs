@@ -268,6 +268,13 @@ fn intrinsic_key(suffix: &str) -> Option<&'static str> {
         "ToJsonString" => "Fn::ToJsonString",
         "Length" => "Fn::Length",
         "ForEach" => "Fn::ForEach",
+        // The functions of a template's `Rules` section.
+        "Contains" => "Fn::Contains",
+        "EachMemberEquals" => "Fn::EachMemberEquals",
+        "EachMemberIn" => "Fn::EachMemberIn",
+        "RefAll" => "Fn::RefAll",
+        "ValueOf" => "Fn::ValueOf",
+        "ValueOfAll" => "Fn::ValueOfAll",
         _ => return None,
     })
 }
@@ -275,7 +282,10 @@ fn intrinsic_key(suffix: &str) -> Option<&'static str> {
 /// Rewrites a short-form tagged node (`!Sub x`) into its long form (`{"Fn::Sub": x}`).
 fn wrap_tag(node: Node, tag: Option<&Tag>, span: Span) -> Result<Node, LoadError> {
     let Some(tag) = tag else { return Ok(node) };
-    if tag.is_yaml_core_schema() {
+    // `!` alone is YAML's non-specific tag: the node stays what it is.
+    let non_specific = (tag.handle == "!" && tag.suffix.is_empty())
+        || (tag.handle.is_empty() && tag.suffix == "!");
+    if tag.is_yaml_core_schema() || non_specific {
         return Ok(node);
     }
     let Some(key) = (tag.handle == "!")

@@ -82,6 +82,10 @@ impl Template {
             .iter()
             .enumerate()
         {
+            // `Fn::ForEach::Name` loops (AWS::LanguageExtensions) expand to resources only at deploy time.
+            if e.key.starts_with("Fn::ForEach::") {
+                continue;
+            }
             match e.value.get("Type").map(|t| &t.value) {
                 Some(Value::String(kind)) => items.push(Item {
                     id: e.key.clone(),

@@ -217,7 +217,7 @@ impl Compiler<'_> {
                         return Err(c.error("this operation needs a `value`"));
                     }
                     if let Some(v) = &op.value {
-                        c.scoped("value", |c| c.literal(v).map(drop))?;
+                        c.scoped("value", |c| c.settings_exist(v))?;
                     }
                     if let Some(on) = &op.on {
                         c.binding(on)?;
@@ -283,6 +283,18 @@ impl Compiler<'_> {
             });
         }
         Ok(value.clone())
+    }
+
+    /// Checks every `{setting: name}` inside a value (fix values nest them) names a setting.
+    fn settings_exist(&self, value: &Json) -> Result<()> {
+        match value {
+            Json::Object(map) if map.len() == 1 && map.contains_key("setting") => {
+                self.literal(value).map(drop)
+            }
+            Json::Object(map) => map.values().try_for_each(|v| self.settings_exist(v)),
+            Json::Array(items) => items.iter().try_for_each(|v| self.settings_exist(v)),
+            _ => Ok(()),
+        }
     }
 
     fn number(&self, value: &Json) -> Result<f64> {
