@@ -129,23 +129,36 @@ pub struct LintOptions {
 /// Lints one template file.
 pub fn lint_file(path: &Path, rules: &RuleSet, opts: LintOptions) -> FileReport {
     let file = path.display().to_string();
+    let fail = |message: String, help: Option<&str>| FileReport {
+        errors: vec![FileError {
+            file: file.clone(),
+            line: None,
+            column: None,
+            message,
+            help: help.map(str::to_string),
+            span: None,
+        }],
+        file: file.clone(),
+        ..FileReport::default()
+    };
+    // Refuse oversized files before reading them, so memory stays bounded.
+    match std::fs::metadata(path) {
+        Ok(m) if m.len() > load::MAX_FILE_BYTES as u64 => {
+            return fail(
+                format!(
+                    "file is {} MiB, larger than the {} MiB tap-lint reads",
+                    m.len() / (1024 * 1024),
+                    load::MAX_FILE_BYTES / (1024 * 1024)
+                ),
+                Some("CloudFormation accepts templates of at most 1 MB; split the stack"),
+            );
+        }
+        Ok(_) => {}
+        Err(e) => return fail(format!("cannot read the file: {e}"), None),
+    }
     let bytes = match std::fs::read(path) {
         Ok(b) => b,
-        Err(e) => {
-            let error = FileError {
-                file: file.clone(),
-                line: None,
-                column: None,
-                message: format!("cannot read the file: {e}"),
-                help: None,
-                span: None,
-            };
-            return FileReport {
-                file,
-                errors: vec![error],
-                ..FileReport::default()
-            };
-        }
+        Err(e) => return fail(format!("cannot read the file: {e}"), None),
     };
     lint_bytes(&file, &bytes, rules, opts)
 }
