@@ -200,15 +200,22 @@ async fn main() {
         "{updates} updates over {products} products, {batches} batches of <= {batch}, {shards} concurrent shard(s)"
     );
 
+    // Records are built up front: in Lambda they arrive decoded, outside the handler.
+    let inputs: Vec<Vec<Vec<IncomingRecord>>> = plan
+        .iter()
+        .enumerate()
+        .map(|(shard, batches)| batches.iter().map(|rows| to_records(shard, rows)).collect())
+        .collect();
+
     // Pipeline: one task per shard, batches in order within a shard, as Lambda runs them.
     let started = Instant::now();
     let mut tasks = Vec::new();
-    for (shard, shard_plan) in plan.iter().cloned().enumerate() {
+    for shard_inputs in inputs {
         let deps = Arc::clone(&deps);
         tasks.push(tokio::spawn(async move {
             let mut stages = [Duration::ZERO; 4];
-            for rows in shard_plan {
-                let report = processor::process(&deps, to_records(shard, &rows)).await;
+            for records in shard_inputs {
+                let report = processor::process(&deps, records).await;
                 assert!(
                     report.transient_error.is_none(),
                     "batch failed: {:?}",

@@ -411,3 +411,24 @@ async fn database_secret_is_read_from_secrets_manager() {
     pool.close().await;
     env.finish().await;
 }
+
+#[tokio::test]
+async fn documented_sample_event_is_handled_as_the_readme_says() {
+    let env = Env::new().await;
+    let deps = env.deps();
+    let sample = include_str!("../events/kinesis-sample.json");
+    let event = serde_json::from_str(sample).expect("the sample is a valid Kinesis event");
+    let response = handle(&deps, event).await.expect("handler result");
+    assert!(failures(&response).is_empty());
+    assert_eq!(
+        env.db.count().await,
+        2,
+        "two valid updates, one negative inventory"
+    );
+    assert_eq!(
+        env.db.product("product124").await.map(|p| p.1),
+        Some("5.50".to_owned())
+    );
+    assert_eq!(Metrics::get(&deps.metrics.rejected), 1);
+    env.finish().await;
+}
