@@ -10,6 +10,8 @@ pub mod catalog;
 pub mod config;
 pub mod handler;
 pub mod metrics;
+#[cfg(feature = "local-poller")]
+pub mod poller;
 pub mod record;
 pub mod replay;
 
