@@ -16,7 +16,6 @@ use chrono::Utc;
 use processor::Deps;
 use processor::cache::{Cache, CacheSettings};
 use processor::config::{Settings, lazy_pool};
-use processor::metrics::Metrics;
 use processor::record::IncomingRecord;
 use rust_decimal::Decimal;
 use sqlx::postgres::PgConnectOptions;
@@ -131,8 +130,17 @@ async fn ceiling_batch(pool: &PgPool, rows: &[Row]) {
 
 #[tokio::main]
 async fn main() {
-    if std::env::args().any(|a| a == "--list") {
-        return; // `cargo test --benches` probes with --list; nothing to enumerate.
+    // `cargo bench` passes --bench; `cargo test --all-targets` and nextest's --list do not,
+    // and must not start a minute of load against the shared services.
+    let args: Vec<String> = std::env::args().collect();
+    if args.iter().any(|a| a == "--list") {
+        return; // a test runner enumerating tests: there are none
+    }
+    if !args.iter().any(|a| a == "--bench") {
+        println!(
+            "throughput: a benchmark; run it with `cargo bench -p processor --bench throughput`"
+        );
+        return;
     }
     let updates = env_or("BENCH_UPDATES", 200_000usize);
     let products = env_or("BENCH_PRODUCTS", 10_000usize);
@@ -185,13 +193,12 @@ async fn main() {
         ttl: Duration::from_secs(120),
         timeout: Duration::from_secs(2),
     };
-    let deps = Arc::new(Deps {
-        db: pool.clone(),
+    let deps = Arc::new(Deps::new(
+        pool.clone(),
         s3,
-        cache: Cache::connect_lazy(&redis, cache_settings).expect("REDIS_URL"),
-        settings: Settings::for_bucket(&bucket),
-        metrics: Metrics::default(),
-    });
+        Cache::connect_lazy(&redis, cache_settings).expect("REDIS_URL"),
+        Settings::for_bucket(&bucket),
+    ));
 
     let rows = generate(updates, products);
     let plan = shard_batches(&rows, shards, batch);

@@ -14,7 +14,6 @@ use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 
 use crate::Deps;
 use crate::cache::{Cache, CacheSettings};
-use crate::metrics::Metrics;
 use crate::record::DEFAULT_MAX_RECORD_BYTES;
 
 /// The boxed error used at start-up, where any failure stops the container.
@@ -173,10 +172,12 @@ impl Deps {
             parsed("DB_MAX_CONNECTIONS", 2)?,
             Duration::from_millis(parsed("DB_ACQUIRE_TIMEOUT_MS", 5_000)?),
         );
+        let mut migrations_pending = false;
         if parsed("RUN_MIGRATIONS", true)? {
-            // A failure here is not fatal: the database may be down; batches will report it.
+            // Not fatal: the database may be down; the first batch retries them.
             if let Err(e) = crate::catalog::MIGRATOR.run(&db).await {
-                tracing::error!(error = %e, "migrations not applied at start-up");
+                tracing::error!(error = %e, "migrations not applied at start-up; retrying per batch");
+                migrations_pending = true;
             }
         }
         let cache_settings = CacheSettings {
@@ -194,12 +195,14 @@ impl Deps {
             archive_prefix: var("ARCHIVE_PREFIX").unwrap_or_else(|| "inventory-updates".to_owned()),
             max_record_bytes: parsed("MAX_RECORD_BYTES", DEFAULT_MAX_RECORD_BYTES)?,
         };
-        Ok(Deps {
+        let deps = Deps::new(
             db,
-            s3: s3_client(&sdk, parsed("S3_FORCE_PATH_STYLE", false)?),
+            s3_client(&sdk, parsed("S3_FORCE_PATH_STYLE", false)?),
             cache,
             settings,
-            metrics: Metrics::default(),
-        })
+        );
+        deps.migrations_pending
+            .store(migrations_pending, std::sync::atomic::Ordering::Relaxed);
+        Ok(deps)
     }
 }

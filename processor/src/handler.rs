@@ -5,6 +5,7 @@
 //! entirely or not at all;
 //! the cache is best effort because the catalog is the source of truth.
 
+use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 use aws_lambda_events::event::kinesis::KinesisEvent;
@@ -157,6 +158,12 @@ pub async fn process(deps: &Deps, records: Vec<IncomingRecord>) -> BatchReport {
         })
         .collect();
     let updates = catalog::newest_per_product(updates);
+    if deps.migrations_pending.load(Ordering::Relaxed) {
+        if let Err(e) = catalog::MIGRATOR.run(&deps.db).await {
+            return retry_from_first(deps, &records, report, format!("migrations: {e}"));
+        }
+        deps.migrations_pending.store(false, Ordering::Relaxed);
+    }
 
     // 1 + 2. The archive write and the catalog upsert run concurrently, but the upsert runs
     // inside a transaction that commits only after the archive object exists: no record

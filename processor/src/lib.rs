@@ -32,4 +32,26 @@ pub struct Deps {
     pub settings: config::Settings,
     /// Counters since the container started.
     pub metrics: metrics::Metrics,
+    /// Set when the migrations could not be applied at cold start (database down); the next
+    /// batch applies them first, so a new container never writes to a missing schema.
+    pub migrations_pending: std::sync::atomic::AtomicBool,
+}
+
+impl Deps {
+    /// Wires already-built clients (tests, benchmark); the schema is assumed migrated.
+    pub fn new(
+        db: sqlx::PgPool,
+        s3: aws_sdk_s3::Client,
+        cache: cache::Cache,
+        settings: config::Settings,
+    ) -> Self {
+        Self {
+            db,
+            s3,
+            cache,
+            settings,
+            metrics: metrics::Metrics::default(),
+            migrations_pending: std::sync::atomic::AtomicBool::new(false),
+        }
+    }
 }
