@@ -30,10 +30,13 @@ pub fn parse(text: &str, offset: usize) -> Result<Node, LoadError> {
             Ok((event, span)) => builder.event(event, span.start, span.end)?,
             Err(e) => {
                 let at = builder.byte(e.marker());
-                return Err(LoadError::at(
-                    Span::new(at, at + 1),
-                    format!("invalid YAML: {}", e.info()),
-                ));
+                let span = Span::new(at, at + 1);
+                // The parser's own depth guard can trip before ours on flow collections.
+                if e.info().contains("recursion limit") {
+                    return Err(LoadError::at(span, format!("nesting deeper than {MAX_DEPTH} levels"))
+                        .with_help("no CloudFormation template nests this deep; the file is likely generated wrongly"));
+                }
+                return Err(LoadError::at(span, format!("invalid YAML: {}", e.info())));
             }
         }
     }
