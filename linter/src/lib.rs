@@ -7,6 +7,7 @@
 
 pub mod discover;
 pub mod engine;
+pub mod fix;
 pub mod lint;
 pub mod load;
 pub mod model;

@@ -6,7 +6,7 @@ use serde_json::Value as Json;
 
 use super::path::{self, Hit, Place};
 use super::{iam, network, values};
-use crate::model::node::{Node, Span};
+use crate::model::node::{Node, Span, Value};
 use crate::model::resolve::{self, Scalar};
 use crate::model::template::Template;
 use crate::rules::check::*;
@@ -313,6 +313,13 @@ fn eval_leaf<'t>(leaf: &Leaf, env: &mut Env<'t>, here: &Here<'t>) -> Outcome {
                     && !vars.iter().any(|(k, _)| k == "value")
                 {
                     vars.push(("value".into(), values::display(t, node)));
+                }
+                if let Hit::Found(Node {
+                    value: Value::String(s),
+                    ..
+                }) = place.hit
+                {
+                    vars.push(("literal".into(), s.to_string()));
                 }
                 if matches!(place.hit, Hit::Missing) {
                     vars.push(("value".into(), "(not set)".into()));
