@@ -15,8 +15,9 @@ use aws_sdk_s3::config::{BehaviorVersion, Credentials, Region};
 use chrono::Utc;
 use processor::Deps;
 use processor::cache::{Cache, CacheSettings};
+use processor::catalog::{SequencedUpdate, newest_per_product};
 use processor::config::{Settings, lazy_pool};
-use processor::record::IncomingRecord;
+use processor::record::{IncomingRecord, SequenceNumber, parse_update};
 use rust_decimal::Decimal;
 use sqlx::postgres::PgConnectOptions;
 use sqlx::{Connection, Executor, PgConnection, PgPool};
@@ -214,6 +215,30 @@ async fn main() {
         .map(|(shard, batches)| batches.iter().map(|rows| to_records(shard, rows)).collect())
         .collect();
 
+    // Encoding cost alone, to tell the archive's CPU from the S3 server's.
+    let sample = &inputs[0][0];
+    let verdicts: Vec<processor::archive::Verdict> = sample
+        .iter()
+        .map(|r| {
+            match processor::record::parse_update(r.data.as_deref().unwrap_or_default(), 1 << 20) {
+                Ok(u) => processor::archive::Verdict::Accepted(u),
+                Err(e) => processor::archive::Verdict::Rejected(e),
+            }
+        })
+        .collect();
+    let encode_started = Instant::now();
+    let mut size = 0;
+    for _ in 0..50 {
+        size = processor::archive::encode(sample, &verdicts)
+            .expect("encode")
+            .len();
+    }
+    println!(
+        "archive encode: {:?} per batch of {}, {size} bytes gzipped",
+        encode_started.elapsed() / 50,
+        sample.len()
+    );
+
     // Pipeline: one task per shard, batches in order within a shard, as Lambda runs them.
     let started = Instant::now();
     let mut tasks = Vec::new();
@@ -255,7 +280,7 @@ async fn main() {
     // Ceiling: the same rows, the same batches and concurrency, one bare statement each.
     let started = Instant::now();
     let mut tasks = Vec::new();
-    for shard_plan in plan {
+    for shard_plan in plan.clone() {
         let pool = pool.clone();
         tasks.push(tokio::spawn(async move {
             for rows in shard_plan {
@@ -268,7 +293,68 @@ async fn main() {
     }
     let ceiling = started.elapsed();
 
+    // The pipeline's own guarded upsert alone (no archive, no cache, autocommit), on a fresh
+    // database, to tell the statement's cost from the rest of the pipeline.
+    let stmt_db = format!("{db_name}_stmt");
+    admin_conn
+        .execute(format!("CREATE DATABASE {stmt_db}").as_str())
+        .await
+        .expect("create stmt db");
+    let stmt_options = PgConnectOptions::from_str(&admin)
+        .expect("DATABASE_URL")
+        .database(&stmt_db);
+    let stmt_pool = lazy_pool(stmt_options, shards as u32 + 1, Duration::from_secs(10));
+    processor::catalog::MIGRATOR
+        .run(&stmt_pool)
+        .await
+        .expect("migrate stmt db");
+    let stmt_inputs: Vec<Vec<Vec<SequencedUpdate>>> = plan
+        .iter()
+        .map(|batches| {
+            batches
+                .iter()
+                .map(|rows| {
+                    let ups = to_records(0, rows)
+                        .into_iter()
+                        .filter_map(|r| {
+                            let update = parse_update(r.data.as_deref().ok()?, 1 << 20).ok()?;
+                            let sequence = SequenceNumber::parse(&r.sequence_number)?;
+                            Some(SequencedUpdate { update, sequence })
+                        })
+                        .collect();
+                    newest_per_product(ups)
+                })
+                .collect()
+        })
+        .collect();
+    let started = Instant::now();
+    let mut tasks = Vec::new();
+    for shard_inputs in stmt_inputs {
+        let pool = stmt_pool.clone();
+        tasks.push(tokio::spawn(async move {
+            for ups in shard_inputs {
+                let mut conn = pool.acquire().await.expect("connection");
+                processor::catalog::upsert(&mut conn, &ups)
+                    .await
+                    .expect("guarded upsert");
+            }
+        }));
+    }
+    for task in tasks {
+        task.await.expect("statement task");
+    }
+    let statement = started.elapsed();
+    stmt_pool.close().await;
+    let _ = admin_conn
+        .execute(format!("DROP DATABASE IF EXISTS {stmt_db} WITH (FORCE)").as_str())
+        .await;
+
     let rate = |d: Duration| updates as f64 / d.as_secs_f64();
+    println!(
+        "guarded upsert alone: {:>9.0} rows/s ({:.2} s; the pipeline's statement, autocommit)",
+        rate(statement),
+        statement.as_secs_f64()
+    );
     let catalog: i64 = sqlx::query_scalar("SELECT count(*) FROM products")
         .fetch_one(&pool)
         .await
