@@ -4,6 +4,8 @@
 //! `main` builds [`Deps`] once per container; [`handle`] is a plain async function, so tests
 //! and the local replay mode call it exactly as Lambda does.
 
+#![warn(missing_docs)]
+
 pub mod archive;
 pub mod cache;
 pub mod catalog;

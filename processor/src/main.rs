@@ -23,8 +23,20 @@ const USAGE: &str = "usage: processor                      (run as the Lambda fu
        processor poll STREAM [--once] [--batch-size N]   (feature local-poller)";
 
 #[tokio::main]
-async fn main() -> Result<(), Error> {
+async fn main() -> std::process::ExitCode {
     init_logging();
+    match run().await {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            // Plain text, not a JSON log line: the usage text stays readable, and CloudWatch
+            // records stderr either way.
+            eprintln!("processor: {e}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run() -> Result<(), Error> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     match args.first().map(String::as_str) {
         None => {
