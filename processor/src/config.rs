@@ -138,8 +138,9 @@ pub fn s3_client(sdk: &aws_config::SdkConfig, force_path_style: bool) -> aws_sdk
     aws_sdk_s3::Client::from_conf(config)
 }
 
-/// `DATABASE_HOST`, `DATABASE_PORT` and `DATABASE_SSLMODE` win over the secret and the URL:
-/// the stack knows the endpoint before the secret is attached to the instance.
+/// Environment settings applied on top of the secret or URL: `DATABASE_HOST`, `DATABASE_PORT`
+/// and `DATABASE_SSLMODE` win (the stack knows the endpoint before the secret is attached to
+/// the instance), and every session gets a `statement_timeout`.
 fn endpoint_overrides(mut options: PgConnectOptions) -> Result<PgConnectOptions, BoxError> {
     if let Some(host) = var("DATABASE_HOST") {
         options = options.host(&host);
@@ -150,7 +151,9 @@ fn endpoint_overrides(mut options: PgConnectOptions) -> Result<PgConnectOptions,
     if let Some(mode) = var("DATABASE_SSLMODE") {
         options = options.ssl_mode(mode.parse().map_err(|_| "DATABASE_SSLMODE is not valid")?);
     }
-    Ok(options)
+    // A hung statement fails the batch (and so retries it) well before the Lambda timeout.
+    let timeout_ms: u64 = parsed("DB_STATEMENT_TIMEOUT_MS", 15_000)?;
+    Ok(options.options([("statement_timeout", timeout_ms.to_string())]))
 }
 
 impl Deps {
