@@ -16,6 +16,10 @@ pub struct TextEdit {
     pub end: usize,
     /// The replacement.
     pub text: String,
+    /// The pointer of the key this edit creates, if any: two edits creating the same key clash.
+    pub creates: Option<Vec<String>>,
+    /// The mapping or list an insertion goes into: insertions at one point must share it.
+    pub container: Option<Vec<String>>,
 }
 
 /// The file being edited.
@@ -74,14 +78,34 @@ pub fn render(src: &Source<'_>, op: &Op) -> Result<Option<TextEdit>, String> {
             .map(Some)
         }
         (OpKind::Append(v), None) => match &node.value {
-            Value::Seq(_) => push(src, node, v).map(Some),
+            Value::Seq(_) => {
+                let e = push(src, node, v)?;
+                Ok(Some(TextEdit {
+                    container: Some(op.pointer.clone()),
+                    ..e
+                }))
+            }
             _ => Err("cannot append: the target is not a list".into()),
         },
         (OpKind::Set(v) | OpKind::SetIfAbsent(v), Some((first, rest))) => {
-            insert(src, node, first, &nest(rest, v.clone())).map(Some)
+            let created = op.pointer[..=depth].to_vec();
+            let container = Some(op.pointer[..depth].to_vec());
+            let e = insert(src, node, first, &nest(rest, v.clone()))?;
+            Ok(Some(TextEdit {
+                creates: Some(created),
+                container,
+                ..e
+            }))
         }
         (OpKind::Append(v), Some((first, rest))) => {
-            insert(src, node, first, &nest(rest, Json::Array(vec![v.clone()]))).map(Some)
+            let created = op.pointer[..=depth].to_vec();
+            let container = Some(op.pointer[..depth].to_vec());
+            let e = insert(src, node, first, &nest(rest, Json::Array(vec![v.clone()])))?;
+            Ok(Some(TextEdit {
+                creates: Some(created),
+                container,
+                ..e
+            }))
         }
     }
 }
@@ -170,7 +194,13 @@ fn replace(src: &Source<'_>, node: &Node, v: &Json) -> Result<TextEdit, String> 
             return Err("replacing a block mapping or list in YAML is not supported".into());
         }
     };
-    Ok(TextEdit { start, end, text })
+    Ok(TextEdit {
+        start,
+        end,
+        text,
+        creates: None,
+        container: None,
+    })
 }
 
 fn insert(src: &Source<'_>, parent: &Node, key: &str, v: &Json) -> Result<TextEdit, String> {
@@ -191,6 +221,8 @@ fn insert(src: &Source<'_>, parent: &Node, key: &str, v: &Json) -> Result<TextEd
                         start: pstart,
                         end: pend,
                         text: format!("{{{nl}{inner}{key_json}: {body}{nl}{outer}}}"),
+                        creates: None,
+                        container: None,
                     })
                 }
                 Some(last) => {
@@ -204,12 +236,16 @@ fn insert(src: &Source<'_>, parent: &Node, key: &str, v: &Json) -> Result<TextEd
                             start: at,
                             end: at,
                             text: format!(",{nl}{indent}{key_json}: {body}"),
+                            creates: None,
+                            container: None,
                         })
                     } else {
                         Ok(TextEdit {
                             start: at,
                             end: at,
                             text: format!(", {key_json}: {}", compact(v)),
+                            creates: None,
+                            container: None,
                         })
                     }
                 }
@@ -225,13 +261,17 @@ fn insert(src: &Source<'_>, parent: &Node, key: &str, v: &Json) -> Result<TextEd
                             start: pstart,
                             end: pend,
                             text: format!("{{{item}}}"),
+                            creates: None,
+                            container: None,
                         }),
                         Some(last) => {
-                            let at = last_scalar_end(&last.value);
+                            let at = last.value.span.end as usize; // flow: spans end right after the node
                             Ok(TextEdit {
                                 start: at,
                                 end: at,
                                 text: format!(", {item}"),
+                                creates: None,
+                                container: None,
                             })
                         }
                     }
@@ -245,6 +285,8 @@ fn insert(src: &Source<'_>, parent: &Node, key: &str, v: &Json) -> Result<TextEd
                         start: at,
                         end: at,
                         text: format!("{nl}{indent}{key_text}:{after}"),
+                        creates: None,
+                        container: None,
                     })
                 }
             }
@@ -262,6 +304,8 @@ fn push(src: &Source<'_>, list: &Node, v: &Json) -> Result<TextEdit, String> {
                 start: lstart,
                 end: lend,
                 text: format!("[{}]", compact(v)),
+                creates: None,
+                container: None,
             }),
             Some(last) => {
                 let multiline = src.text[lstart..items[0].span.start as usize].contains('\n');
@@ -272,12 +316,16 @@ fn push(src: &Source<'_>, list: &Node, v: &Json) -> Result<TextEdit, String> {
                         start: at,
                         end: at,
                         text: format!(",{nl}{indent}{}", render::json(v, &indent, &src.layout)),
+                        creates: None,
+                        container: None,
                     })
                 } else {
                     Ok(TextEdit {
                         start: at,
                         end: at,
                         text: format!(", {}", compact(v)),
+                        creates: None,
+                        container: None,
                     })
                 }
             }
@@ -288,22 +336,26 @@ fn push(src: &Source<'_>, list: &Node, v: &Json) -> Result<TextEdit, String> {
                     start: lstart,
                     end: lend,
                     text: format!("[{}]", render::yaml_inline(v)),
+                    creates: None,
+                    container: None,
                 }),
                 Some(last) => {
-                    let at = last_scalar_end(last);
+                    let at = last.span.end as usize; // flow: spans end right after the node
                     Ok(TextEdit {
                         start: at,
                         end: at,
                         text: format!(", {}", render::yaml_inline(v)),
+                        creates: None,
+                        container: None,
                     })
                 }
             },
             None => Err("cannot append to an empty block list".into()),
             Some(last) => {
                 let first = items[0].span.start as usize;
-                let dash = src.text[line_start(src.text, first)..first]
-                    .rfind('-')
-                    .map(|i| line_start(src.text, first) + i);
+                // The item's dash precedes it, on its line or alone on an earlier one.
+                let before = src.text[..first].trim_end_matches([' ', '\t', '\r', '\n']);
+                let dash = before.ends_with('-').then(|| before.len() - 1);
                 let Some(dash) = dash else {
                     return Err("cannot find the list's dashes".into());
                 };
@@ -316,6 +368,8 @@ fn push(src: &Source<'_>, list: &Node, v: &Json) -> Result<TextEdit, String> {
                         "{nl}{indent}- {}",
                         render::yaml_item(v, &indent, &src.layout)
                     ),
+                    creates: None,
+                    container: None,
                 })
             }
         },
@@ -343,6 +397,8 @@ fn remove(src: &Source<'_>, parent: &Node, key: &str) -> Result<TextEdit, String
                     start: key_start,
                     end: next.key_span.start as usize,
                     text: String::new(),
+                    creates: None,
+                    container: None,
                 })
             } else if i > 0 {
                 let prev_end = map.entries[i - 1].value.span.end as usize;
@@ -350,34 +406,44 @@ fn remove(src: &Source<'_>, parent: &Node, key: &str) -> Result<TextEdit, String
                     start: prev_end,
                     end: entry.value.span.end as usize,
                     text: String::new(),
+                    creates: None,
+                    container: None,
                 })
             } else {
                 Ok(TextEdit {
                     start: parent.span.start as usize,
                     end: parent.span.end as usize,
                     text: "{}".into(),
+                    creates: None,
+                    container: None,
                 })
             }
         }
         Syntax::Yaml if src.text.as_bytes().get(parent.span.start as usize) == Some(&b'{') => {
-            let end = last_scalar_end(&entry.value);
+            let end = entry.value.span.end as usize;
             if let Some(next) = map.entries.get(i + 1) {
                 Ok(TextEdit {
                     start: key_start,
                     end: next.key_span.start as usize,
                     text: String::new(),
+                    creates: None,
+                    container: None,
                 })
             } else if i > 0 {
                 Ok(TextEdit {
-                    start: last_scalar_end(&map.entries[i - 1].value),
+                    start: map.entries[i - 1].value.span.end as usize,
                     end,
                     text: String::new(),
+                    creates: None,
+                    container: None,
                 })
             } else {
                 Ok(TextEdit {
                     start: parent.span.start as usize,
                     end: parent.span.end as usize,
                     text: "{}".into(),
+                    creates: None,
+                    container: None,
                 })
             }
         }
@@ -398,6 +464,8 @@ fn remove(src: &Source<'_>, parent: &Node, key: &str) -> Result<TextEdit, String
                 start,
                 end,
                 text: String::new(),
+                creates: None,
+                container: None,
             })
         }
     }

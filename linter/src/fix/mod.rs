@@ -18,7 +18,7 @@ use crate::model::template::Template;
 use crate::rules::{Applicability, RuleSet};
 
 /// Most rounds of fix, re-parse, re-evaluate before giving up on convergence.
-pub const MAX_ROUNDS: usize = 10;
+pub const MAX_ROUNDS: usize = 20;
 
 /// Which fixes to apply.
 #[derive(Clone, Copy, Debug, Default)]
@@ -162,29 +162,48 @@ fn parse(text: &str, syntax: Syntax) -> Result<Template, String> {
         .map_err(|e| e.message)
 }
 
-/// Keeps fixes whose edits touch neither each other nor the same insertion point.
+/// Whether two edits cannot be applied in the same round: they overlap, or an insertion sits on
+/// a replaced range's edge (its place would be ambiguous). Insertions at the same point are fine
+/// when they go into the same mapping or list and do not create the same key: they are applied
+/// in candidate order. (Insertions into different containers, say the end of a list that ends a
+/// mapping, must wait for the next round: their order would decide where each one lands.)
+fn clash(a: &TextEdit, b: &TextEdit) -> bool {
+    match (a.start == a.end, b.start == b.end) {
+        (true, true) => {
+            a.start == b.start
+                && (a.container.is_none()
+                    || a.container != b.container
+                    || (a.creates.is_some() && a.creates == b.creates))
+        }
+        (true, false) => b.start <= a.start && a.start <= b.end,
+        (false, true) => a.start <= b.start && b.start <= a.end,
+        (false, false) => a.start < b.end && b.start < a.end,
+    }
+}
+
+/// Keeps the fixes whose edits do not clash with an earlier fix's, in source order.
 fn select(mut candidates: Vec<Candidate<'_>>) -> Vec<Candidate<'_>> {
     candidates.sort_by_key(|c| c.edits.iter().map(|e| e.start).min().unwrap_or(0));
-    let mut taken: Vec<(usize, usize)> = Vec::new();
-    let mut out = Vec::new();
+    let mut out: Vec<Candidate<'_>> = Vec::new();
     for c in candidates {
-        let clashes = c.edits.iter().any(|e| {
-            taken
-                .iter()
-                .any(|&(s, t)| e.start < t.max(s + 1) && s < e.end.max(e.start + 1))
-        });
+        let clashes = c
+            .edits
+            .iter()
+            .any(|e| out.iter().flat_map(|o| o.edits.iter()).any(|t| clash(e, t)));
         if !clashes {
-            taken.extend(c.edits.iter().map(|e| (e.start, e.end)));
             out.push(c);
         }
     }
     out
 }
 
+/// Applies edits given in candidate order: back to front, and among insertions at the same
+/// point the later candidate first, so the text ends up in candidate order.
 fn apply(text: &str, edits: &mut [&TextEdit]) -> String {
-    edits.sort_by_key(|e| std::cmp::Reverse(e.start));
+    let mut ordered: Vec<(usize, &TextEdit)> = edits.iter().copied().enumerate().collect();
+    ordered.sort_by_key(|(i, e)| std::cmp::Reverse((e.start, *i)));
     let mut out = text.to_string();
-    for e in edits.iter() {
+    for (_, e) in ordered {
         out.replace_range(e.start..e.end, &e.text);
     }
     out
