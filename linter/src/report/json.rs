@@ -50,7 +50,7 @@ impl<W: Write> JsonWriter<W> {
             summary: &'a Summary,
         }
         self.out
-            .write_all(if self.first { b"]," } else { b"\n]," })?;
+            .write_all(if self.first { b"]," } else { b"\n  ]," })?;
         let tail = serde_json::to_string_pretty(&Tail {
             errors: &self.errors,
             summary,
