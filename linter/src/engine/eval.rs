@@ -409,7 +409,7 @@ fn run_test(test: &Test, t: &Template, node: &Node, key: Option<&str>) -> TestRe
             .map(|m| m == *expected)
             .into(),
         Test::Known(expected) => {
-            let known = !matches!(resolve::resolve(t, node), None);
+            let known = resolve::resolve(t, node).is_some();
             Some(known == *expected).into()
         }
         Test::KeyMatches(re) => Some(key.is_some_and(|k| re.is_match(k))).into(),

@@ -54,7 +54,7 @@ struct CharCursor<'a> {
 }
 
 impl CharCursor<'_> {
-    fn to_byte(&mut self, char_idx: usize) -> usize {
+    fn byte_of(&mut self, char_idx: usize) -> usize {
         if self.ascii {
             return char_idx.min(self.text.len());
         }
@@ -105,7 +105,7 @@ struct Builder<'a> {
 
 impl Builder<'_> {
     fn byte(&mut self, marker: &Marker) -> usize {
-        self.cursor.to_byte(marker.index()) + self.offset
+        self.cursor.byte_of(marker.index()) + self.offset
     }
 
     fn event(&mut self, event: Event<'_>, start: Marker, end: Marker) -> Result<(), LoadError> {

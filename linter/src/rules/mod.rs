@@ -1,5 +1,9 @@
 //! The rule pack: declarative YAML rules, embedded in the binary and extendable from folders.
 
+// Rule-file errors carry the file's text for miette; they happen once per run at most, so their
+// size does not matter and boxing them would only complicate every `?`.
+#![allow(clippy::result_large_err)]
+
 pub mod check;
 mod compile;
 pub mod spec;
