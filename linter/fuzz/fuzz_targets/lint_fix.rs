@@ -25,7 +25,8 @@ fuzz_target!(|data: &[u8]| {
     let opts = FixOptions { unsafe_fixes: true };
     match fix::fix_text(name, text, &RULES, opts) {
         Ok(fixed) => {
-            let syntax = load::detect_syntax(Path::new(name), &fixed.text);
+            let syntax =
+                load::detect_syntax(Path::new(name), fixed.text.trim_start_matches('\u{feff}'));
             if let Err(e) = load::parse(fixed.text.as_bytes(), syntax) {
                 panic!("fixed text does not parse: {e:?}\n---\n{}", fixed.text);
             }

@@ -189,6 +189,17 @@ fn replace(src: &Source<'_>, node: &Node, v: &Json) -> Result<TextEdit, String> 
     let (start, end) = (node.span.start as usize, node.span.end as usize);
     let text = match src.syntax {
         Syntax::Json => render::json(v, &indent_at(src.text, start), &src.layout),
+        // An empty value has an empty span after its key (or its `:`): the value needs the
+        // `: ` (or the space) the source left out.
+        Syntax::Yaml if start == end => {
+            let sep = match src.text[..start].chars().next_back() {
+                Some(':') => " ",
+                Some(c) if c.is_alphanumeric() || c == '"' || c == '\'' => ": ",
+                // An empty list item sits wherever its parser put it: too ambiguous to edit.
+                _ => return Err("replacing an empty list item in YAML is not supported".into()),
+            };
+            format!("{sep}{}", render::yaml_inline(v))
+        }
         Syntax::Yaml if yaml_inline_node(src, node) => render::yaml_inline(v),
         Syntax::Yaml => {
             return Err("replacing a block mapping or list in YAML is not supported".into());

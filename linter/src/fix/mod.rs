@@ -72,7 +72,8 @@ pub fn fix_text(
     rules: &RuleSet,
     opts: FixOptions,
 ) -> Result<Fixed, String> {
-    let syntax = load::detect_syntax(Path::new(file), text);
+    // As lint_bytes does: a BOM before `{` must not make a JSON file look like YAML.
+    let syntax = load::detect_syntax(Path::new(file), text.trim_start_matches('\u{feff}'));
     let original = parse(text, syntax)?;
     let mut current = text.to_string();
     let mut applied_ops: Vec<Op> = Vec::new();

@@ -119,7 +119,15 @@ impl Builder<'_> {
                 }
             }
             Event::Scalar(text, style, anchor, tag) => {
-                let span = Span::new(start, end);
+                // An empty node (`{k}`, `k:` with nothing after) comes with the span of the token
+                // after it (`}`, `,` or the next line's key): an edit there would land outside the
+                // value. It gets an empty span, placed after its key in `finish`.
+                let empty = text.is_empty() && style == ScalarStyle::Plain && tag.is_none();
+                let span = if empty {
+                    Span::new(start, start)
+                } else {
+                    Span::new(start, end)
+                };
                 let tag = tag.map(|t| t.into_owned());
                 let value = scalar_value(&text, style, tag.as_ref(), span)?;
                 let node = wrap_tag(Node::new(span, value), tag.as_ref(), span)?;
@@ -228,14 +236,36 @@ impl Builder<'_> {
                     }
                     *key = Some((text, node.span));
                 }
-                Some((k, key_span)) => entries.push(Entry {
-                    key: k,
-                    key_span,
-                    value: node,
-                }),
+                Some((k, key_span)) => {
+                    let mut value = node;
+                    if value.span.start == value.span.end && matches!(value.value, Value::Null) {
+                        let at = after_key(self.cursor.text, key_span.end as usize - self.offset);
+                        value.span = Span::new(at + self.offset, at + self.offset);
+                    }
+                    entries.push(Entry {
+                        key: k,
+                        key_span,
+                        value,
+                    })
+                }
             },
         }
         Ok(())
+    }
+}
+
+/// Where an empty value belongs: right after its key's `:` when there is one on the same line,
+/// else right after the key (`{k}`), so inserting or replacing there stays inside the entry.
+fn after_key(text: &str, key_end: usize) -> usize {
+    let rest = &text.as_bytes()[key_end.min(text.len())..];
+    let blanks = rest
+        .iter()
+        .take_while(|b| matches!(b, b' ' | b'\t'))
+        .count();
+    if rest.get(blanks) == Some(&b':') {
+        key_end + blanks + 1
+    } else {
+        key_end
     }
 }
 
