@@ -15,17 +15,23 @@ fn main() {
     if let Some(i) = args.iter().position(|a| a == "-j") {
         let threads = args.get(i + 1).and_then(|n| n.parse().ok()).unwrap_or(1);
         args.drain(i..=(i + 1).min(args.len() - 1));
-        let _ = rayon::ThreadPoolBuilder::new().num_threads(threads).build_global();
+        let _ = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build_global();
     }
     let paths: Vec<PathBuf> = args.into_iter().map(PathBuf::from).collect();
     let (targets, _) = discover(&paths);
     let parsed: usize = targets
         .par_iter()
         .map(|t| {
-            let Ok(bytes) = std::fs::read(&t.path) else { return 0 };
+            let Ok(bytes) = std::fs::read(&t.path) else {
+                return 0;
+            };
             let text = String::from_utf8_lossy(&bytes);
             match load::detect_syntax(&t.path, &text) {
-                Syntax::Json => usize::from(serde_json::from_slice::<serde_json::Value>(&bytes).is_ok()),
+                Syntax::Json => {
+                    usize::from(serde_json::from_slice::<serde_json::Value>(&bytes).is_ok())
+                }
                 Syntax::Yaml => usize::from(load::parse(&bytes, Syntax::Yaml).is_ok()),
             }
         })

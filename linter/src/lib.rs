@@ -12,4 +12,5 @@ pub mod load;
 pub mod model;
 pub mod report;
 pub mod rules;
+pub mod suppress;
 pub mod testing;

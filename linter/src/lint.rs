@@ -217,6 +217,7 @@ pub fn lint_bytes(file: &str, bytes: &[u8], rules: &RuleSet, opts: LintOptions) 
                     span: raw.span,
                 });
             }
+            crate::suppress::apply(&t, rules, &index, file, &mut report.findings);
         }
     }
     if let Some(style) = opts.human

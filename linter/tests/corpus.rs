@@ -8,7 +8,11 @@ use tap_lint::rules::{RuleSet, Settings};
 
 fn corpus() -> PathBuf {
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/corpus");
-    assert!(dir.is_dir(), "the shared corpus is expected beside the repository at {}", dir.display());
+    assert!(
+        dir.is_dir(),
+        "the shared corpus is expected beside the repository at {}",
+        dir.display()
+    );
     dir
 }
 
@@ -26,15 +30,33 @@ fn every_corpus_template_loads_or_is_rejected_clearly() {
             return;
         }
         for e in &report.errors {
-            assert!(e.message.len() > 10, "{}: unclear message {:?}", e.file, e.message);
+            assert!(
+                e.message.len() > 10,
+                "{}: unclear message {:?}",
+                e.file,
+                e.message
+            );
             let whole_file = e.message.starts_with("not a CloudFormation template")
                 || e.message.contains("Resources");
-            assert!(e.line.is_some() || whole_file, "{}: error without a place: {}", e.file, e.message);
+            assert!(
+                e.line.is_some() || whole_file,
+                "{}: error without a place: {}",
+                e.file,
+                e.message
+            );
         }
         rejected.push(format!("{}: {}", report.file, report.errors[0].message));
     });
     // The corpus has a few deliberately broken files (invalid JSON/YAML, duplicate keys, not
     // CloudFormation); everything else must load.
-    assert!(loaded >= 660, "only {loaded} of 690 loaded; rejected:\n{}", rejected.join("\n"));
-    assert!(rejected.len() <= 30, "too many rejected:\n{}", rejected.join("\n"));
+    assert!(
+        loaded >= 660,
+        "only {loaded} of 690 loaded; rejected:\n{}",
+        rejected.join("\n")
+    );
+    assert!(
+        rejected.len() <= 30,
+        "too many rejected:\n{}",
+        rejected.join("\n")
+    );
 }

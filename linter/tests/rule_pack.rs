@@ -13,19 +13,28 @@ fn rules_dir() -> PathBuf {
 #[test]
 fn every_rule_passes_its_own_examples() {
     let rules = RuleSet::load_dir(&rules_dir(), &Settings::default()).expect("the rule pack loads");
-    assert!(rules.len() >= 27, "the pack covers every documented failure class, found {} rules", rules.len());
+    assert!(
+        rules.len() >= 27,
+        "the pack covers every documented failure class, found {} rules",
+        rules.len()
+    );
     let results = testing::test_rules(rules);
     let failures: Vec<String> = results
         .iter()
         .filter(|r| !r.problems.is_empty())
         .map(|r| format!("{}:\n  {}", r.rule, r.problems.join("\n  ")))
         .collect();
-    assert!(failures.is_empty(), "rules failing their examples:\n{}", failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "rules failing their examples:\n{}",
+        failures.join("\n")
+    );
 }
 
 #[test]
 fn embedded_pack_matches_the_rules_folder() {
-    let on_disk = RuleSet::load_dir(&rules_dir(), &Settings::default()).expect("the rule pack loads");
+    let on_disk =
+        RuleSet::load_dir(&rules_dir(), &Settings::default()).expect("the rule pack loads");
     let embedded = RuleSet::builtin(&Settings::default()).expect("the embedded pack loads");
     let mut disk_codes: Vec<&str> = on_disk.iter().map(|r| r.code.as_str()).collect();
     disk_codes.sort_unstable();
@@ -65,6 +74,10 @@ fn the_issue_names_every_required_rule() {
         "region-not-allowed",
     ];
     let pack = RuleSet::builtin(&Settings::default()).expect("the embedded pack loads");
-    let missing: Vec<&str> = required.iter().copied().filter(|name| pack.find(name).is_none()).collect();
+    let missing: Vec<&str> = required
+        .iter()
+        .copied()
+        .filter(|name| pack.find(name).is_none())
+        .collect();
     assert!(missing.is_empty(), "missing rules: {missing:?}");
 }

@@ -104,6 +104,7 @@ pub fn compile(spec: RuleSpec, user: &Settings) -> Result<Rule> {
         assertions,
         expected: spec.examples.fail,
         origin: None,
+        source: String::new(),
         settings,
     })
 }

@@ -42,6 +42,8 @@ pub struct Rule {
     pub origin: Option<PathBuf>,
     /// Effective settings (rule defaults overridden by the user's), for messages.
     pub settings: BTreeMap<String, Json>,
+    /// Where the rule was read from (`rules/s3/x.yaml` for built-ins), for documentation links.
+    pub source: String,
 }
 
 /// Subject selection.
@@ -102,6 +104,8 @@ impl Settings {
 pub struct RuleSet {
     /// Sorted by code.
     pub rules: Vec<Rule>,
+    /// How template suppressions are judged (config `unsuppressable`, meta rule settings).
+    pub policy: crate::suppress::Policy,
 }
 
 mod embedded {
@@ -262,14 +266,16 @@ pub fn parse_rule(name: &str, text: &str, settings: &Settings) -> Result<Rule, R
             Some("see `tap-lint explain --format` or README `Writing a rule`".into()),
         )
     })?;
-    compile::compile(spec, settings).map_err(|e| {
+    let mut rule = compile::compile(spec, settings).map_err(|e| {
         let span = span_of(&root, &e.path);
         RuleFileError::new(name, text, Some(span), e.message, None)
-    })
+    })?;
+    rule.source = name.to_string();
+    Ok(rule)
 }
 
 /// The span of the deepest node that exists along a key path (keys are labelled at their key).
-fn span_of(root: &Node, keys: &[String]) -> Span {
+pub(crate) fn span_of(root: &Node, keys: &[String]) -> Span {
     let mut node = root;
     let mut span = root.span;
     for key in keys {
