@@ -40,7 +40,7 @@ impl<W: Write> GithubWriter<W> {
                 Severity::Warning => "warning",
                 Severity::Info => "notice",
             };
-            let mut message = format!("{} ({})", f.message, f.resource);
+            let mut message = f.message.clone();
             if let Some(path) = &f.cdk_path {
                 message.push_str(&format!("\ncdk path: {path}"));
             }

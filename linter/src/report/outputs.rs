@@ -168,3 +168,44 @@ pub fn summary_line(s: &Summary) -> String {
         s.files
     )
 }
+
+/// Pairs `--format` and `--output` by their positions on the command line: each `--output`
+/// belongs to the nearest `--format` before it; a format without one writes to stdout (only one
+/// may); with no `--format` at all, a single `--output` receives the human report.
+pub fn pair(
+    formats: &[(usize, Format)],
+    outputs: &[(usize, PathBuf)],
+) -> Result<Vec<(Format, Option<PathBuf>)>, String> {
+    let mut pairs: Vec<(usize, Format, Option<PathBuf>)> =
+        formats.iter().map(|(i, f)| (*i, *f, None)).collect();
+    if pairs.is_empty() {
+        pairs.push((0, Format::Human, None));
+    }
+    for (at, path) in outputs {
+        let owner = if formats.is_empty() {
+            pairs.first_mut()
+        } else {
+            pairs.iter_mut().rev().find(|(i, _, _)| i < at)
+        };
+        match owner {
+            Some((_, _, slot @ None)) => *slot = Some(path.clone()),
+            Some((_, f, Some(_))) => {
+                return Err(format!(
+                    "two --output files for one --format {f:?}; give each --output its own --format before it"
+                ));
+            }
+            None => {
+                return Err(format!(
+                    "--output {} comes before any --format; write --format FORMAT --output FILE",
+                    path.display()
+                ));
+            }
+        }
+    }
+    if pairs.iter().filter(|p| p.2.is_none()).count() > 1 {
+        return Err(
+            "more than one --format writes to stdout; give all but one an --output FILE".into(),
+        );
+    }
+    Ok(pairs.into_iter().map(|(_, f, p)| (f, p)).collect())
+}

@@ -105,6 +105,7 @@ pub fn compile(spec: RuleSpec, user: &Settings) -> Result<Rule> {
         expected: spec.examples.fail,
         origin: None,
         source: String::new(),
+        declared_settings: spec.settings.clone(),
         settings,
     })
 }

@@ -42,6 +42,8 @@ pub struct Rule {
     pub origin: Option<PathBuf>,
     /// Effective settings (rule defaults overridden by the user's), for messages.
     pub settings: BTreeMap<String, Json>,
+    /// The settings the rule file declares, with their defaults (config values are checked against them).
+    pub declared_settings: BTreeMap<String, Json>,
     /// Where the rule was read from (`rules/s3/x.yaml` for built-ins), for documentation links.
     pub source: String,
 }
