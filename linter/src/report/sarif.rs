@@ -128,7 +128,7 @@ impl<W: Write> SarifWriter<W> {
             },
             "logicalLocations": [{
                 "name": f.resource,
-                "fullyQualifiedName": f.pointer,
+                "fullyQualifiedName": f.cdk_path.as_deref().unwrap_or(&f.resource),
                 "kind": "resource",
             }],
         });
@@ -143,6 +143,7 @@ impl<W: Write> SarifWriter<W> {
             result["ruleIndex"] = Json::from(*i);
         }
         let mut properties = serde_json::Map::new();
+        properties.insert("pointer".into(), Json::from(f.pointer.as_str()));
         if let Some(path) = &f.cdk_path {
             properties.insert("cdkPath".into(), Json::from(path.as_str()));
         }
@@ -153,9 +154,7 @@ impl<W: Write> SarifWriter<W> {
             );
             // SARIF `fixes` need the exact replacements; they come from the fix engine (`--fix`).
         }
-        if !properties.is_empty() {
-            result["properties"] = Json::Object(properties);
-        }
+        result["properties"] = Json::Object(properties);
         result
     }
 
