@@ -84,7 +84,11 @@ fn sarif_snapshot() {
     let log: serde_json::Value = serde_json::from_str(&sarif_text()).expect("valid JSON");
     let run = &log["runs"][0];
     let rules = run["tool"]["driver"]["rules"].as_array().expect("rules");
-    assert!(rules.iter().any(|r| r["id"] == "TAP303" && r["helpUri"].is_string()));
+    assert!(
+        rules
+            .iter()
+            .any(|r| r["id"] == "TAP303" && r["helpUri"].is_string())
+    );
     assert!(rules.iter().any(|r| r["id"] == "TAP001"));
     insta::assert_json_snapshot!(serde_json::json!({
         "version": log["version"],
@@ -126,5 +130,8 @@ fn workflow_command_escaping() {
 
 #[test]
 fn xml_escaping() {
-    assert_eq!(escape("<a href=\"x\">&'\n\u{1}"), "&lt;a href=&quot;x&quot;&gt;&amp;&apos;&#10;\u{FFFD}");
+    assert_eq!(
+        escape("<a href=\"x\">&'\n\u{1}"),
+        "&lt;a href=&quot;x&quot;&gt;&amp;&apos;&#10;\u{FFFD}"
+    );
 }
