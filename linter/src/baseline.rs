@@ -3,6 +3,10 @@
 //! A finding is keyed by file (relative to the baseline's folder), resource, rule and JSON pointer,
 //! never by line, so unrelated edits do not resurrect old findings.
 
+// A SourceError carries the file text for miette; it is built at most once per run, on the way
+// out, so its size on the error path costs nothing worth boxing for.
+#![allow(clippy::result_large_err)]
+
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -96,16 +100,39 @@ impl Baseline {
         })?;
         let root = load::parse(text.as_bytes(), Syntax::Json)
             .map_err(|e| SourceError::new(&name, &text, e.span, e.message, e.help))?;
-        let doc: Document = serde_path_to_error::deserialize(root.to_json()).map_err(|e| {
-            let keys: Vec<String> = e.path().iter().map(|seg| seg.to_string()).collect();
+        let bad = |keys: &[String], message: String| {
             SourceError::new(
                 &name,
                 &text,
-                Some(span_of(&root, &keys)),
-                format!("not a tap-lint baseline: {}", e.inner()),
+                Some(span_of(&root, keys)),
+                format!("not a tap-lint baseline: {message}"),
                 Some("rewrite it with `tap-lint --write-baseline FILE`".into()),
             )
+        };
+        // Entries one by one, so an error about an entry (a missing field) points at that entry.
+        let mut findings = Vec::new();
+        if let Some(list) = root.get("findings").and_then(|f| f.as_seq()) {
+            for (i, entry) in list.iter().enumerate() {
+                let key: Key = serde_path_to_error::deserialize(entry.to_json()).map_err(|e| {
+                    let mut keys = vec!["findings".to_string(), i.to_string()];
+                    keys.extend(e.path().iter().map(|seg| seg.to_string()));
+                    bad(&keys, e.inner().to_string())
+                })?;
+                findings.push(key);
+            }
+        }
+        let mut json = root.to_json();
+        if let Some(obj) = json
+            .as_object_mut()
+            .filter(|o| o.get("findings").is_some_and(|f| f.is_array()))
+        {
+            obj.insert("findings".into(), serde_json::Value::Array(Vec::new()));
+        }
+        let mut doc: Document = serde_path_to_error::deserialize(json).map_err(|e| {
+            let keys: Vec<String> = e.path().iter().map(|seg| seg.to_string()).collect();
+            bad(&keys, e.inner().to_string())
         })?;
+        doc.findings = findings;
         if doc.version != VERSION {
             return Err(SourceError::new(
                 &name,

@@ -3,6 +3,10 @@
 //! Parsed with the template loader so every value keeps its span, then deserialised with serde;
 //! every mistake is shown inside the config file (the cargo-deny habit).
 
+// A SourceError carries the file text for miette; it is built at most once per run, on the way
+// out, so its size on the error path costs nothing worth boxing for.
+#![allow(clippy::result_large_err)]
+
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
