@@ -374,10 +374,19 @@ fn explain_command(key: &str, args: &RuleArgs) -> miette::Result<u8> {
         );
     };
     let d = &r.docs;
-    let fix = r.fix().map_or_else(
-        || "none".to_string(),
-        |f| format!("{} ({})", f.title, f.applicability.as_str()),
-    );
+    // Every distinct fix the rule's assertions offer, best first.
+    let mut fixes: Vec<String> = Vec::new();
+    for f in r.assertions.iter().filter_map(|a| a.fix.as_ref()) {
+        let line = format!("{} ({})", f.title, f.applicability.as_str());
+        if !fixes.contains(&line) {
+            fixes.push(line);
+        }
+    }
+    let fix = if fixes.is_empty() {
+        "none".to_string()
+    } else {
+        fixes.join("\n             ")
+    };
     let mut out = std::io::stdout().lock();
     let _ = writeln!(
         out,
