@@ -3,6 +3,7 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
+use crate::fix::{self, FixOptions};
 use crate::lint::{self, LintOptions};
 use crate::rules::{Rule, RuleSet};
 
@@ -87,6 +88,7 @@ fn test_rule(rule: Rule) -> RuleTest {
             Err(e) => problems.push(e),
         },
     }
+    check_fixed_example(&origin, &set, &mut problems);
     if expected.is_empty() {
         problems.push(
             "`examples.fail` must name at least one logical ID that the failing example flags"
@@ -107,4 +109,43 @@ fn describe(c: &BTreeMap<String, usize>) -> String {
         .map(|(k, v)| format!("{k}: {v}"))
         .collect::<Vec<_>>()
         .join(", ")
+}
+
+/// A rule that declares an applicable fix must show it: `<stem>.fail.fixed.<ext>` is the failing
+/// example after `--fix --unsafe-fixes` with this rule alone, byte for byte. A fixed example
+/// without an applicable fix is an error too.
+fn check_fixed_example(origin: &Path, set: &RuleSet, problems: &mut Vec<String>) {
+    let fixable = set.rules[0]
+        .assertions
+        .iter()
+        .filter_map(|a| a.fix.as_ref())
+        .any(|f| f.applicability != crate::rules::Applicability::DisplayOnly && !f.ops.is_empty());
+    let fixed = example(origin, "fail.fixed");
+    let Some(fail) = example(origin, "fail") else {
+        return;
+    };
+    match (fixable, fixed) {
+        (false, None) => {}
+        (false, Some(path)) => problems.push(format!("{}: the rule declares no applicable fix", path.display())),
+        (true, None) => problems.push(format!(
+            "the rule declares a fix but has no fixed example ({}); run `tap-lint --fix --unsafe-fixes --select {} <copy of the failing example>` and review it",
+            fail.with_extension(format!("fixed.{}", fail.extension().and_then(|e| e.to_str()).unwrap_or("yaml"))).display(),
+            set.rules[0].code
+        )),
+        (true, Some(path)) => {
+            let (Ok(before), Ok(want)) = (std::fs::read_to_string(&fail), std::fs::read_to_string(&path)) else {
+                problems.push(format!("cannot read {} or {}", fail.display(), path.display()));
+                return;
+            };
+            match fix::fix_text(&fail.display().to_string(), &before, set, FixOptions { unsafe_fixes: true }) {
+                Ok(got) if got.text == want => {}
+                Ok(got) => problems.push(format!(
+                    "{}: the fix produces something else:\n{}",
+                    path.display(),
+                    fix::unified_diff(&path.display().to_string(), &want, &got.text)
+                )),
+                Err(e) => problems.push(format!("{}: {e}", fail.display())),
+            }
+        }
+    }
 }

@@ -14,7 +14,6 @@ use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 
 use crate::Deps;
 use crate::cache::{Cache, CacheSettings};
-use crate::metrics::Metrics;
 use crate::record::DEFAULT_MAX_RECORD_BYTES;
 
 /// The boxed error used at start-up, where any failure stops the container.
@@ -139,8 +138,9 @@ pub fn s3_client(sdk: &aws_config::SdkConfig, force_path_style: bool) -> aws_sdk
     aws_sdk_s3::Client::from_conf(config)
 }
 
-/// `DATABASE_HOST`, `DATABASE_PORT` and `DATABASE_SSLMODE` win over the secret and the URL:
-/// the stack knows the endpoint before the secret is attached to the instance.
+/// Environment settings applied on top of the secret or URL: `DATABASE_HOST`, `DATABASE_PORT`
+/// and `DATABASE_SSLMODE` win (the stack knows the endpoint before the secret is attached to
+/// the instance), and every session gets a `statement_timeout`.
 fn endpoint_overrides(mut options: PgConnectOptions) -> Result<PgConnectOptions, BoxError> {
     if let Some(host) = var("DATABASE_HOST") {
         options = options.host(&host);
@@ -151,7 +151,9 @@ fn endpoint_overrides(mut options: PgConnectOptions) -> Result<PgConnectOptions,
     if let Some(mode) = var("DATABASE_SSLMODE") {
         options = options.ssl_mode(mode.parse().map_err(|_| "DATABASE_SSLMODE is not valid")?);
     }
-    Ok(options)
+    // A hung statement fails the batch (and so retries it) well before the Lambda timeout.
+    let timeout_ms: u64 = parsed("DB_STATEMENT_TIMEOUT_MS", 15_000)?;
+    Ok(options.options([("statement_timeout", timeout_ms.to_string())]))
 }
 
 impl Deps {
@@ -173,10 +175,12 @@ impl Deps {
             parsed("DB_MAX_CONNECTIONS", 2)?,
             Duration::from_millis(parsed("DB_ACQUIRE_TIMEOUT_MS", 5_000)?),
         );
+        let mut migrations_pending = false;
         if parsed("RUN_MIGRATIONS", true)? {
-            // A failure here is not fatal: the database may be down; batches will report it.
+            // Not fatal: the database may be down; the first batch retries them.
             if let Err(e) = crate::catalog::MIGRATOR.run(&db).await {
-                tracing::error!(error = %e, "migrations not applied at start-up");
+                tracing::error!(error = %e, "migrations not applied at start-up; retrying per batch");
+                migrations_pending = true;
             }
         }
         let cache_settings = CacheSettings {
@@ -194,12 +198,14 @@ impl Deps {
             archive_prefix: var("ARCHIVE_PREFIX").unwrap_or_else(|| "inventory-updates".to_owned()),
             max_record_bytes: parsed("MAX_RECORD_BYTES", DEFAULT_MAX_RECORD_BYTES)?,
         };
-        Ok(Deps {
+        let deps = Deps::new(
             db,
-            s3: s3_client(&sdk, parsed("S3_FORCE_PATH_STYLE", false)?),
+            s3_client(&sdk, parsed("S3_FORCE_PATH_STYLE", false)?),
             cache,
             settings,
-            metrics: Metrics::default(),
-        })
+        );
+        deps.migrations_pending
+            .store(migrations_pending, std::sync::atomic::Ordering::Relaxed);
+        Ok(deps)
     }
 }

@@ -5,6 +5,7 @@
 //! entirely or not at all;
 //! the cache is best effort because the catalog is the source of truth.
 
+use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 use aws_lambda_events::event::kinesis::KinesisEvent;
@@ -157,6 +158,12 @@ pub async fn process(deps: &Deps, records: Vec<IncomingRecord>) -> BatchReport {
         })
         .collect();
     let updates = catalog::newest_per_product(updates);
+    if deps.migrations_pending.load(Ordering::Relaxed) {
+        if let Err(e) = catalog::MIGRATOR.run(&deps.db).await {
+            return retry_from_first(deps, &records, report, format!("migrations: {e}"));
+        }
+        deps.migrations_pending.store(false, Ordering::Relaxed);
+    }
 
     // 1 + 2. The archive write and the catalog upsert run concurrently, but the upsert runs
     // inside a transaction that commits only after the archive object exists: no record
@@ -177,22 +184,27 @@ pub async fn process(deps: &Deps, records: Vec<IncomingRecord>) -> BatchReport {
         };
         (result, started.elapsed())
     };
-    let staged_upsert = async {
+    // The upsert runs as its own task so it proceeds on another core while this one gzips
+    // the archive; the transaction it returns is committed (or rolled back) here.
+    let pool = deps.db.clone();
+    let staged_upsert = tokio::spawn(async move {
         let started = Instant::now();
         let result = async {
             if updates.is_empty() {
                 return Ok((None, Vec::new()));
             }
-            let mut tx = deps.db.begin().await?;
+            let mut tx = pool.begin().await?;
             let changed = catalog::upsert(&mut tx, &updates).await?;
             Ok::<_, sqlx::Error>((Some(tx), changed))
         }
-        .await;
+        .await
+        .map_err(|e| format!("catalog upsert: {e}"));
         (result, started.elapsed())
-    };
-    // The upsert is polled first so its BEGIN is on the wire while the archive is gzipped.
-    let ((staged, catalog_time), (archived, archive_time)) =
-        tokio::join!(staged_upsert, archive_write);
+    });
+    let (archived, archive_time) = archive_write.await;
+    let (staged, catalog_time) = staged_upsert
+        .await
+        .unwrap_or_else(|e| (Err(format!("catalog upsert task: {e}")), Duration::ZERO));
     report.timings.archive = archive_time;
     let changed = match (archived, staged) {
         (Err(err), staged) => {
@@ -201,9 +213,7 @@ pub async fn process(deps: &Deps, records: Vec<IncomingRecord>) -> BatchReport {
             }
             return retry_from_first(deps, &records, report, err);
         }
-        (Ok(()), Err(e)) => {
-            return retry_from_first(deps, &records, report, format!("catalog upsert: {e}"));
-        }
+        (Ok(()), Err(e)) => return retry_from_first(deps, &records, report, e),
         (Ok(()), Ok((tx, changed))) => {
             clock = Instant::now();
             if let Some(tx) = tx {

@@ -18,11 +18,25 @@ fn init_logging() {
         .init();
 }
 
-const USAGE: &str = "usage: processor                      (run as the Lambda function)\n       processor replay FILE.jsonl [--batch-size N]";
+const USAGE: &str = "usage: processor                      (run as the Lambda function)
+       processor replay FILE.jsonl [--batch-size N]
+       processor poll STREAM [--once] [--batch-size N]   (feature local-poller)";
 
 #[tokio::main]
-async fn main() -> Result<(), Error> {
+async fn main() -> std::process::ExitCode {
     init_logging();
+    match run().await {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            // Plain text, not a JSON log line: the usage text stays readable, and CloudWatch
+            // records stderr either way.
+            eprintln!("processor: {e}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run() -> Result<(), Error> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     match args.first().map(String::as_str) {
         None => {
@@ -52,6 +66,33 @@ async fn main() -> Result<(), Error> {
                     format!("{} batch(es) failed; see the log", summary.failed_batches).into(),
                 );
             }
+            Ok(())
+        }
+        #[cfg(feature = "local-poller")]
+        Some("poll") => {
+            let stream = args.get(1).ok_or(USAGE)?;
+            let mut options = processor::poller::PollOptions {
+                stream: stream.clone(),
+                batch_size: 500,
+                once: false,
+                wait: std::time::Duration::from_secs(1),
+                max_attempts: 3,
+            };
+            let mut rest = args[2..].iter();
+            while let Some(flag) = rest.next() {
+                match flag.as_str() {
+                    "--once" => options.once = true,
+                    "--batch-size" => {
+                        options.batch_size =
+                            rest.next().and_then(|n| n.parse().ok()).ok_or(USAGE)?;
+                    }
+                    _ => return Err(USAGE.into()),
+                }
+            }
+            let deps = Deps::from_env().await?;
+            let kinesis = aws_sdk_kinesis::Client::new(&processor::config::aws_config().await);
+            let summary = processor::poller::poll(&deps, &kinesis, &options).await?;
+            println!("{}", serde_json::to_string(&summary)?);
             Ok(())
         }
         Some("-h" | "--help" | "help") => {

@@ -103,7 +103,7 @@ impl IncomingRecord {
     /// Converts one raw JSON record, keeping whatever can be read when the envelope is
     /// broken (bad base64, missing fields) so the record is archived rather than lost.
     pub fn from_json(value: serde_json::Value) -> Self {
-        match serde_json::from_value::<KinesisEventRecord>(value.clone()) {
+        match KinesisEventRecord::deserialize(&value) {
             Ok(record) => Self::from_event_record(record),
             Err(err) => {
                 let text = |ptr: &str| {

@@ -432,3 +432,29 @@ async fn documented_sample_event_is_handled_as_the_readme_says() {
     assert_eq!(Metrics::get(&deps.metrics.rejected), 1);
     env.finish().await;
 }
+
+#[tokio::test]
+async fn migrations_missed_at_cold_start_are_applied_by_the_next_batch() {
+    let env = Env::new().await;
+    let empty = TestDb::create_empty().await;
+    let deps = env.deps_with(&empty.url, env.s3.clone(), &redis_url());
+    deps.migrations_pending
+        .store(true, std::sync::atomic::Ordering::Relaxed);
+    let report = process(&deps, event_records(&[("1", update("m", 1, "1"))])).await;
+    assert!(
+        report.transient_error.is_none(),
+        "{:?}",
+        report.transient_error
+    );
+    assert!(
+        !deps
+            .migrations_pending
+            .load(std::sync::atomic::Ordering::Relaxed)
+    );
+    assert_eq!(
+        empty.product("m").await,
+        Some((1, "1.00".into(), "1".into()))
+    );
+    empty.drop_db().await;
+    env.finish().await;
+}

@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use tap_lint::baseline::{Baseline, BaselineWriter};
 use tap_lint::config::{Config, FailOn as ConfigFailOn, matches_rule};
 use tap_lint::discover::discover;
+use tap_lint::fix::FixOptions;
 use tap_lint::lint::{self, LintOptions};
 use tap_lint::report::outputs::{self, Destination, Output};
 use tap_lint::report::statistics::Statistics;
@@ -14,7 +15,8 @@ use tap_lint::rules::{RuleSet, Severity};
 use tap_lint::suppress::META_RULES;
 
 use super::{
-    Color, EXIT_CLEAN, EXIT_ERROR, EXIT_FINDINGS, FailOn, LintArgs, load_config, load_rules,
+    Color, EXIT_CLEAN, EXIT_ERROR, EXIT_FINDINGS, FailOn, LintArgs, fix_phase, load_config,
+    load_rules,
 };
 
 /// Runs the lint command with its reports already paired with their destinations.
@@ -42,6 +44,21 @@ pub(super) fn lint(
     if let Some(c) = &config {
         let filter = c.file_filter()?;
         targets.retain(|t| args.paths.contains(&t.path) || filter.accepts(&t.path));
+    }
+    if args.fix || args.fix_only || args.diff {
+        let opts = FixOptions {
+            unsafe_fixes: args.unsafe_fixes,
+        };
+        let outcome = fix_phase(&targets, &set, opts, args.diff);
+        if args.diff || args.fix_only {
+            return Ok(if outcome.errors > 0 || !discover_errors.is_empty() {
+                EXIT_ERROR
+            } else if args.diff && outcome.changed > 0 {
+                EXIT_FINDINGS
+            } else {
+                EXIT_CLEAN
+            });
+        }
     }
     let mut baseline = args.baseline.as_deref().map(Baseline::load).transpose()?;
     let mut recorder = args.write_baseline.as_deref().map(BaselineWriter::new);

@@ -6,7 +6,7 @@ use serde_json::Value as Json;
 
 use super::path::{self, Hit, Place};
 use super::{iam, network, values};
-use crate::model::node::{Node, Span};
+use crate::model::node::{Node, Span, Value};
 use crate::model::resolve::{self, Scalar};
 use crate::model::template::Template;
 use crate::rules::check::*;
@@ -314,6 +314,13 @@ fn eval_leaf<'t>(leaf: &Leaf, env: &mut Env<'t>, here: &Here<'t>) -> Outcome {
                 {
                     vars.push(("value".into(), values::display(t, node)));
                 }
+                if let Hit::Found(Node {
+                    value: Value::String(s),
+                    ..
+                }) = place.hit
+                {
+                    vars.push(("literal".into(), s.to_string()));
+                }
                 if matches!(place.hit, Hit::Missing) {
                     vars.push(("value".into(), "(not set)".into()));
                 }
@@ -402,7 +409,7 @@ fn run_test(test: &Test, t: &Template, node: &Node, key: Option<&str>) -> TestRe
             .map(|m| m == *expected)
             .into(),
         Test::Known(expected) => {
-            let known = !matches!(resolve::resolve(t, node), None);
+            let known = resolve::resolve(t, node).is_some();
             Some(known == *expected).into()
         }
         Test::KeyMatches(re) => Some(key.is_some_and(|k| re.is_match(k))).into(),

@@ -223,9 +223,8 @@ fn statement_allows(t: &Template, st: &Node, action: &str, target: Option<usize>
     let Some(target) = target else {
         return Some(true);
     };
-    let Some(resources) = st.get("Resource") else {
-        return None;
-    };
+    // A statement without `Resource` (NotResource) cannot be read statically.
+    let resources = st.get("Resource")?;
     let items: Vec<&Node> = match &resources.value {
         Value::Seq(items) => items.iter().collect(),
         _ => vec![resources],

@@ -8,6 +8,7 @@ pub mod values;
 
 use eval::{Env, Outcome};
 
+use crate::fix::ops::{self, FixPlan};
 use crate::model::node::Span;
 use crate::model::template::Template;
 use crate::rules::check::any_glob;
@@ -30,6 +31,8 @@ pub struct RawFinding {
     pub cdk_path: Option<String>,
     /// The fix the failing assertion declares: applicability and title.
     pub fix: Option<(Applicability, String)>,
+    /// The fix resolved into operations for this finding, when it can be applied here.
+    pub plan: Option<FixPlan>,
 }
 
 /// Evaluates every rule on every selected resource.
@@ -86,6 +89,23 @@ fn evaluate_subject(
             }
             let template = assertion.message.as_deref().unwrap_or(&rule.message);
             let message = render(template, t, &failure, rule);
+            let plan = assertion
+                .fix
+                .as_ref()
+                .filter(|f| !f.ops.is_empty())
+                .and_then(|spec| {
+                    let mut vars = failure.vars.clone();
+                    vars.push(("resource".into(), t.items[failure.item].id.to_string()));
+                    vars.push(("type".into(), t.items[failure.item].kind.to_string()));
+                    let cx = ops::Context {
+                        t,
+                        subject,
+                        failure_pointer: &failure.pointer,
+                        vars: &vars,
+                        settings: &rule.settings,
+                    };
+                    ops::resolve(spec, &cx)
+                });
             out.push(RawFinding {
                 rule: ri,
                 resource: t.items[failure.item].id.to_string(),
@@ -97,6 +117,7 @@ fn evaluate_subject(
                     .fix
                     .as_ref()
                     .map(|f| (f.applicability, f.title.clone())),
+                plan,
             });
         }
     }

@@ -30,10 +30,13 @@ pub fn parse(text: &str, offset: usize) -> Result<Node, LoadError> {
             Ok((event, span)) => builder.event(event, span.start, span.end)?,
             Err(e) => {
                 let at = builder.byte(e.marker());
-                return Err(LoadError::at(
-                    Span::new(at, at + 1),
-                    format!("invalid YAML: {}", e.info()),
-                ));
+                let span = Span::new(at, at + 1);
+                // The parser's own depth guard can trip before ours on flow collections.
+                if e.info().contains("recursion limit") {
+                    return Err(LoadError::at(span, format!("nesting deeper than {MAX_DEPTH} levels"))
+                        .with_help("no CloudFormation template nests this deep; the file is likely generated wrongly"));
+                }
+                return Err(LoadError::at(span, format!("invalid YAML: {}", e.info())));
             }
         }
     }
@@ -51,7 +54,7 @@ struct CharCursor<'a> {
 }
 
 impl CharCursor<'_> {
-    fn to_byte(&mut self, char_idx: usize) -> usize {
+    fn byte_of(&mut self, char_idx: usize) -> usize {
         if self.ascii {
             return char_idx.min(self.text.len());
         }
@@ -102,7 +105,7 @@ struct Builder<'a> {
 
 impl Builder<'_> {
     fn byte(&mut self, marker: &Marker) -> usize {
-        self.cursor.to_byte(marker.index()) + self.offset
+        self.cursor.byte_of(marker.index()) + self.offset
     }
 
     fn event(&mut self, event: Event<'_>, start: Marker, end: Marker) -> Result<(), LoadError> {

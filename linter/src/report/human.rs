@@ -26,10 +26,18 @@ pub fn render(report: &FileReport, source: &str, style: Style) -> String {
     };
     for error in &report.errors {
         let mut d = Diagnostic::error().with_message(&error.message);
-        if let Some(span) = error.span {
-            d = d.with_labels(vec![
-                Label::primary((), first_line(source, span)).with_message("here"),
-            ]);
+        match error.span.map(|span| first_line(source, span)) {
+            Some(range) if showable(source, &range) => {
+                d = d.with_labels(vec![Label::primary((), range).with_message("here")]);
+            }
+            Some(_) => {
+                let (line, column) = (error.line.unwrap_or(1), error.column.unwrap_or(1));
+                d = d.with_message(format!(
+                    "{}:{line}:{column}: {}",
+                    report.file, error.message
+                ));
+            }
+            None => d = d.with_message(format!("{}: {}", report.file, error.message)),
         }
         if let Some(help) = &error.help {
             d = d.with_notes(vec![format!("help: {help}")]);
@@ -103,31 +111,49 @@ pub fn diagnostic(f: &Finding, source: &str) -> Diagnostic<()> {
         Some(fix) => format!("help: {} (no automatic fix)", fix.title),
         None => format!("help: see `tap-lint explain {}`", f.code),
     });
-    Diagnostic::new(level)
+    let d = Diagnostic::new(level)
         .with_code(&f.code)
         .with_message(format!("{}: {}", f.name, f.message))
-        .with_labels(vec![
-            Label::primary((), first_line(source, f.span)).with_message(f.resource.as_str()),
+        .with_notes(notes);
+    let range = first_line(source, f.span);
+    if showable(source, &range) {
+        d.with_labels(vec![
+            Label::primary((), range).with_message(f.resource.as_str()),
         ])
-        .with_notes(notes)
+    } else {
+        let place = format!("{}:{}:{}", f.file, f.line, f.column);
+        d.with_message(format!("{place}: {}: {}", f.name, f.message))
+    }
 }
 
 /// Clamps a span to its first line so a block finding underlines one line, not fifty.
 fn first_line(source: &str, span: Span) -> std::ops::Range<usize> {
-    let start = (span.start as usize).min(source.len());
-    let end = (span.end as usize).clamp(start, source.len());
-    let end = source[start..end].find('\n').map_or(end, |nl| start + nl);
-    let end = if end == start {
-        (start + 1).min(source.len())
-    } else {
-        end
-    };
-    // Keep both ends on char boundaries (spans from lossy-decoded input may not be).
-    let fix = |mut i: usize| {
+    // Keep both ends on char boundaries: spans of lossily decoded input (invalid UTF-8) may not be.
+    let boundary = |mut i: usize| {
+        i = i.min(source.len());
         while i > 0 && !source.is_char_boundary(i) {
             i -= 1;
         }
         i
     };
-    fix(start)..fix(end).max(fix(start))
+    let start = boundary(span.start as usize);
+    let end = boundary((span.end as usize).max(start));
+    let end = source[start..end].find('\n').map_or(end, |nl| start + nl);
+    if end > start {
+        start..end
+    } else {
+        start..boundary(start + source[start..].chars().next().map_or(0, char::len_utf8))
+    }
+}
+
+/// Lines longer than this are not shown as snippets (minified or generated files).
+const MAX_SNIPPET_LINE: usize = 400;
+
+/// Whether the line holding a span is short enough to show.
+fn showable(source: &str, span: &std::ops::Range<usize>) -> bool {
+    let line_start = source[..span.start].rfind('\n').map_or(0, |i| i + 1);
+    let line_end = source[span.start..]
+        .find('\n')
+        .map_or(source.len(), |i| span.start + i);
+    line_end - line_start <= MAX_SNIPPET_LINE
 }

@@ -20,7 +20,7 @@ pub struct JsonWriter<W: Write> {
 impl<W: Write> JsonWriter<W> {
     /// Starts the document.
     pub fn new(mut out: W) -> io::Result<Self> {
-        write!(out, "{{\"version\":{VERSION},\"findings\":[")?;
+        write!(out, "{{\n  \"version\": {VERSION},\n  \"findings\": [")?;
         Ok(JsonWriter {
             out,
             first: true,
@@ -35,7 +35,7 @@ impl<W: Write> JsonWriter<W> {
                 self.out.write_all(b",")?;
             }
             self.first = false;
-            self.out.write_all(b"\n  ")?;
+            self.out.write_all(b"\n    ")?;
             serde_json::to_writer(&mut self.out, f)?;
         }
         self.errors.extend(report.errors.iter().cloned());
@@ -50,7 +50,7 @@ impl<W: Write> JsonWriter<W> {
             summary: &'a Summary,
         }
         self.out
-            .write_all(if self.first { b"]," } else { b"\n]," })?;
+            .write_all(if self.first { b"]," } else { b"\n  ]," })?;
         let tail = serde_json::to_string_pretty(&Tail {
             errors: &self.errors,
             summary,

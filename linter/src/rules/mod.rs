@@ -1,5 +1,9 @@
 //! The rule pack: declarative YAML rules, embedded in the binary and extendable from folders.
 
+// Rule-file errors carry the file's text for miette; they happen once per run at most, so their
+// size does not matter and boxing them would only complicate every `?`.
+#![allow(clippy::result_large_err)]
+
 pub mod check;
 mod compile;
 pub mod spec;
@@ -258,7 +262,23 @@ pub fn parse_rule(name: &str, text: &str, settings: &Settings) -> Result<Rule, R
         .map_err(|e| RuleFileError::new(name, text, e.span, e.message, e.help))?;
     let json = root.to_json();
     let spec: spec::RuleSpec = serde_path_to_error::deserialize(&json).map_err(|e| {
-        let keys: Vec<String> = e.path().iter().map(|seg| seg.to_string()).collect();
+        let mut keys: Vec<String> = e
+            .path()
+            .iter()
+            .map(|seg| {
+                seg.to_string()
+                    .trim_matches(|c| c == '[' || c == ']')
+                    .to_string()
+            })
+            .collect();
+        // serde names an unknown field in its message, not its path: point at the key itself.
+        let message = e.inner().to_string();
+        if let Some(field) = message
+            .strip_prefix("unknown field `")
+            .and_then(|m| m.split('`').next())
+        {
+            keys.push(field.to_string());
+        }
         let span = span_of(&root, &keys);
         RuleFileError::new(
             name,

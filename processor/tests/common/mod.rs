@@ -16,7 +16,6 @@ use base64::Engine as _;
 use processor::Deps;
 use processor::cache::{Cache, CacheSettings};
 use processor::config::{Settings, lazy_pool};
-use processor::metrics::Metrics;
 use serde_json::{Value, json};
 use sqlx::postgres::PgConnectOptions;
 use sqlx::{Connection, Executor, PgConnection, PgPool};
@@ -73,6 +72,16 @@ pub struct TestDb {
 impl TestDb {
     /// Creates and migrates a database of its own.
     pub async fn create() -> Self {
+        let db = Self::create_empty().await;
+        processor::catalog::MIGRATOR
+            .run(&db.pool)
+            .await
+            .expect("migrations apply");
+        db
+    }
+
+    /// Creates a database of its own without the schema.
+    pub async fn create_empty() -> Self {
         let admin = admin_url();
         let mut conn = PgConnection::connect(&admin).await.unwrap_or_else(|e| {
             panic!("PostgreSQL is not reachable at {admin} ({e}); start it or set DATABASE_URL")
@@ -240,13 +249,12 @@ impl Env {
     /// Deps with any of the endpoints swapped (for outage tests).
     pub fn deps_with(&self, db_url: &str, s3: aws_sdk_s3::Client, redis: &str) -> Deps {
         let options = PgConnectOptions::from_str(db_url).expect("db url");
-        Deps {
-            db: lazy_pool(options, 2, Duration::from_secs(2)),
+        Deps::new(
+            lazy_pool(options, 2, Duration::from_secs(2)),
             s3,
-            cache: Cache::connect_lazy(redis, self.cache_settings()).expect("redis url"),
-            settings: Settings::for_bucket(&self.bucket),
-            metrics: Metrics::default(),
-        }
+            Cache::connect_lazy(redis, self.cache_settings()).expect("redis url"),
+            Settings::for_bucket(&self.bucket),
+        )
     }
 
     fn cache_settings(&self) -> CacheSettings {

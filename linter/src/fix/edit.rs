@@ -1,0 +1,472 @@
+//! Operations to byte-range text edits that touch only what the fix needs.
+
+use serde_json::Value as Json;
+
+use super::ops::{Op, OpKind};
+use super::render::{self, Layout};
+use crate::load::Syntax;
+use crate::model::node::{Node, Value};
+
+/// Replace `start..end` with `text`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TextEdit {
+    /// First byte replaced.
+    pub start: usize,
+    /// First byte kept.
+    pub end: usize,
+    /// The replacement.
+    pub text: String,
+    /// The pointer of the key this edit creates, if any: two edits creating the same key clash.
+    pub creates: Option<Vec<String>>,
+    /// The mapping or list an insertion goes into: insertions at one point must share it.
+    pub container: Option<Vec<String>>,
+}
+
+/// The file being edited.
+pub struct Source<'a> {
+    /// Its text.
+    pub text: &'a str,
+    /// Its tree.
+    pub root: &'a Node,
+    /// JSON or YAML.
+    pub syntax: Syntax,
+    /// Indentation and line endings.
+    pub layout: Layout,
+}
+
+/// Renders an operation; `Ok(None)` when it changes nothing (a set-if-absent on a present key).
+pub fn render(src: &Source<'_>, op: &Op) -> Result<Option<TextEdit>, String> {
+    let mut node = src.root;
+    let mut depth = 0;
+    for key in &op.pointer {
+        if node.intrinsic().is_some() {
+            return Err(format!(
+                "`{}` is computed by an intrinsic function; it cannot be edited statically",
+                key
+            ));
+        }
+        let child = match &node.value {
+            Value::Map(m) => m.get(key),
+            Value::Seq(items) => key.parse::<usize>().ok().and_then(|i| items.get(i)),
+            _ => {
+                return Err(format!(
+                    "`{key}` is under a value that is neither a mapping nor a list"
+                ));
+            }
+        };
+        match child {
+            Some(c) => {
+                node = c;
+                depth += 1;
+            }
+            None => break,
+        }
+    }
+    let missing = &op.pointer[depth..];
+    match (&op.kind, missing.split_first()) {
+        (OpKind::SetIfAbsent(_), None) => Ok(None),
+        (OpKind::Remove, Some(_)) => Ok(None),
+        (OpKind::Set(v), None) => replace(src, node, v).map(Some),
+        (OpKind::Remove, None) => {
+            let parent =
+                parent_of(src.root, &op.pointer).ok_or("cannot remove the document root")?;
+            remove(
+                src,
+                parent,
+                op.pointer.last().map(String::as_str).unwrap_or_default(),
+            )
+            .map(Some)
+        }
+        (OpKind::Append(v), None) => match &node.value {
+            Value::Seq(_) => {
+                let e = push(src, node, v)?;
+                Ok(Some(TextEdit {
+                    container: Some(op.pointer.clone()),
+                    ..e
+                }))
+            }
+            _ => Err("cannot append: the target is not a list".into()),
+        },
+        (OpKind::Set(v) | OpKind::SetIfAbsent(v), Some((first, rest))) => {
+            let created = op.pointer[..=depth].to_vec();
+            let container = Some(op.pointer[..depth].to_vec());
+            let e = insert(src, node, first, &nest(rest, v.clone()))?;
+            Ok(Some(TextEdit {
+                creates: Some(created),
+                container,
+                ..e
+            }))
+        }
+        (OpKind::Append(v), Some((first, rest))) => {
+            let created = op.pointer[..=depth].to_vec();
+            let container = Some(op.pointer[..depth].to_vec());
+            let e = insert(src, node, first, &nest(rest, Json::Array(vec![v.clone()])))?;
+            Ok(Some(TextEdit {
+                creates: Some(created),
+                container,
+                ..e
+            }))
+        }
+    }
+}
+
+/// Wraps a value in the mappings a missing path needs.
+fn nest(keys: &[String], value: Json) -> Json {
+    keys.iter().rev().fold(value, |acc, k| {
+        let mut m = serde_json::Map::new();
+        m.insert(k.clone(), acc);
+        Json::Object(m)
+    })
+}
+
+fn parent_of<'a>(root: &'a Node, pointer: &[String]) -> Option<&'a Node> {
+    let (_, parents) = pointer.split_last()?;
+    let mut node = root;
+    for key in parents {
+        node = match &node.value {
+            Value::Map(m) => m.get(key)?,
+            Value::Seq(items) => items.get(key.parse::<usize>().ok()?)?,
+            _ => return None,
+        };
+    }
+    Some(node)
+}
+
+fn line_start(text: &str, pos: usize) -> usize {
+    text[..pos].rfind('\n').map_or(0, |i| i + 1)
+}
+
+fn indent_at(text: &str, pos: usize) -> String {
+    let start = line_start(text, pos);
+    text[start..]
+        .chars()
+        .take_while(|c| *c == ' ' || *c == '\t')
+        .collect()
+}
+
+/// Column (in bytes) of a position on its line, as spaces for YAML block indentation.
+fn column_spaces(text: &str, pos: usize) -> String {
+    " ".repeat(text[line_start(text, pos)..pos].chars().count())
+}
+
+/// End of the line holding a position (before its newline), for YAML insertions after an entry.
+fn line_end(text: &str, pos: usize) -> usize {
+    let pos = if pos > 0 && text.as_bytes().get(pos - 1) == Some(&b'\n') {
+        pos - 1
+    } else {
+        pos
+    };
+    let end = text[pos..].find('\n').map_or(text.len(), |i| pos + i);
+    if end > 0 && text.as_bytes().get(end - 1) == Some(&b'\r') {
+        end - 1
+    } else {
+        end
+    }
+}
+
+/// The end of the last scalar inside a node: YAML block collections' own spans may run into
+/// the next line, scalars' do not.
+fn last_scalar_end(node: &Node) -> usize {
+    match &node.value {
+        Value::Map(m) => m
+            .entries
+            .last()
+            .map_or(node.span.end as usize, |e| last_scalar_end(&e.value)),
+        Value::Seq(items) => items.last().map_or(node.span.end as usize, last_scalar_end),
+        _ => node.span.end as usize,
+    }
+}
+
+/// Whether a YAML collection is written in flow style (`{...}`/`[...]`) or as a tagged scalar.
+fn yaml_inline_node(src: &Source<'_>, node: &Node) -> bool {
+    matches!(
+        src.text.as_bytes().get(node.span.start as usize),
+        Some(b'{' | b'[' | b'!' | b'"' | b'\'')
+    ) || node.is_scalar()
+}
+
+fn replace(src: &Source<'_>, node: &Node, v: &Json) -> Result<TextEdit, String> {
+    let (start, end) = (node.span.start as usize, node.span.end as usize);
+    let text = match src.syntax {
+        Syntax::Json => render::json(v, &indent_at(src.text, start), &src.layout),
+        Syntax::Yaml if yaml_inline_node(src, node) => render::yaml_inline(v),
+        Syntax::Yaml => {
+            return Err("replacing a block mapping or list in YAML is not supported".into());
+        }
+    };
+    Ok(TextEdit {
+        start,
+        end,
+        text,
+        creates: None,
+        container: None,
+    })
+}
+
+fn insert(src: &Source<'_>, parent: &Node, key: &str, v: &Json) -> Result<TextEdit, String> {
+    let Some(map) = parent.as_map() else {
+        return Err(format!("cannot add `{key}`: its parent is not a mapping"));
+    };
+    let (pstart, pend) = (parent.span.start as usize, parent.span.end as usize);
+    let nl = src.layout.newline;
+    match src.syntax {
+        Syntax::Json => {
+            let key_json = Json::String(key.to_string());
+            match map.entries.last() {
+                None => {
+                    let outer = indent_at(src.text, pstart);
+                    let inner = format!("{outer}{}", src.layout.unit);
+                    let body = render::json(v, &inner, &src.layout);
+                    Ok(TextEdit {
+                        start: pstart,
+                        end: pend,
+                        text: format!("{{{nl}{inner}{key_json}: {body}{nl}{outer}}}"),
+                        creates: None,
+                        container: None,
+                    })
+                }
+                Some(last) => {
+                    let first = &map.entries[0];
+                    let multiline = src.text[pstart..first.key_span.start as usize].contains('\n');
+                    let at = last.value.span.end as usize;
+                    if multiline {
+                        let indent = indent_at(src.text, last.key_span.start as usize);
+                        let body = render::json(v, &indent, &src.layout);
+                        Ok(TextEdit {
+                            start: at,
+                            end: at,
+                            text: format!(",{nl}{indent}{key_json}: {body}"),
+                            creates: None,
+                            container: None,
+                        })
+                    } else {
+                        Ok(TextEdit {
+                            start: at,
+                            end: at,
+                            text: format!(", {key_json}: {}", compact(v)),
+                            creates: None,
+                            container: None,
+                        })
+                    }
+                }
+            }
+        }
+        Syntax::Yaml => {
+            let key_text = render::yaml_key(key);
+            match map.entries.last() {
+                _ if src.text.as_bytes().get(pstart) == Some(&b'{') => {
+                    let item = format!("{key_text}: {}", render::yaml_inline(v));
+                    match map.entries.last() {
+                        None => Ok(TextEdit {
+                            start: pstart,
+                            end: pend,
+                            text: format!("{{{item}}}"),
+                            creates: None,
+                            container: None,
+                        }),
+                        Some(last) => {
+                            let at = last.value.span.end as usize; // flow: spans end right after the node
+                            Ok(TextEdit {
+                                start: at,
+                                end: at,
+                                text: format!(", {item}"),
+                                creates: None,
+                                container: None,
+                            })
+                        }
+                    }
+                }
+                None => Err(format!("cannot add `{key}` to an empty block mapping")),
+                Some(last) => {
+                    let indent = column_spaces(src.text, map.entries[0].key_span.start as usize);
+                    let at = line_end(src.text, last_scalar_end(&last.value));
+                    let after = render::yaml_after_key(v, &indent, &src.layout);
+                    Ok(TextEdit {
+                        start: at,
+                        end: at,
+                        text: format!("{nl}{indent}{key_text}:{after}"),
+                        creates: None,
+                        container: None,
+                    })
+                }
+            }
+        }
+    }
+}
+
+fn push(src: &Source<'_>, list: &Node, v: &Json) -> Result<TextEdit, String> {
+    let items = list.as_seq().unwrap_or_default();
+    let (lstart, lend) = (list.span.start as usize, list.span.end as usize);
+    let nl = src.layout.newline;
+    match src.syntax {
+        Syntax::Json => match items.last() {
+            None => Ok(TextEdit {
+                start: lstart,
+                end: lend,
+                text: format!("[{}]", compact(v)),
+                creates: None,
+                container: None,
+            }),
+            Some(last) => {
+                let multiline = src.text[lstart..items[0].span.start as usize].contains('\n');
+                let at = last.span.end as usize;
+                if multiline {
+                    let indent = indent_at(src.text, last.span.start as usize);
+                    Ok(TextEdit {
+                        start: at,
+                        end: at,
+                        text: format!(",{nl}{indent}{}", render::json(v, &indent, &src.layout)),
+                        creates: None,
+                        container: None,
+                    })
+                } else {
+                    Ok(TextEdit {
+                        start: at,
+                        end: at,
+                        text: format!(", {}", compact(v)),
+                        creates: None,
+                        container: None,
+                    })
+                }
+            }
+        },
+        Syntax::Yaml => match items.last() {
+            _ if src.text.as_bytes().get(lstart) == Some(&b'[') => match items.last() {
+                None => Ok(TextEdit {
+                    start: lstart,
+                    end: lend,
+                    text: format!("[{}]", render::yaml_inline(v)),
+                    creates: None,
+                    container: None,
+                }),
+                Some(last) => {
+                    let at = last.span.end as usize; // flow: spans end right after the node
+                    Ok(TextEdit {
+                        start: at,
+                        end: at,
+                        text: format!(", {}", render::yaml_inline(v)),
+                        creates: None,
+                        container: None,
+                    })
+                }
+            },
+            None => Err("cannot append to an empty block list".into()),
+            Some(last) => {
+                let first = items[0].span.start as usize;
+                // The item's dash precedes it, on its line or alone on an earlier one.
+                let before = src.text[..first].trim_end_matches([' ', '\t', '\r', '\n']);
+                let dash = before.ends_with('-').then(|| before.len() - 1);
+                let Some(dash) = dash else {
+                    return Err("cannot find the list's dashes".into());
+                };
+                let indent = column_spaces(src.text, dash);
+                let at = line_end(src.text, last_scalar_end(last));
+                Ok(TextEdit {
+                    start: at,
+                    end: at,
+                    text: format!(
+                        "{nl}{indent}- {}",
+                        render::yaml_item(v, &indent, &src.layout)
+                    ),
+                    creates: None,
+                    container: None,
+                })
+            }
+        },
+    }
+}
+
+fn compact(v: &Json) -> String {
+    v.to_string().replace("\":", "\": ").replace(",\"", ", \"")
+}
+
+fn remove(src: &Source<'_>, parent: &Node, key: &str) -> Result<TextEdit, String> {
+    let Some(map) = parent.as_map() else {
+        return Err("can only remove mapping entries".into());
+    };
+    let Some(i) = map.entries.iter().position(|e| &*e.key == key) else {
+        return Err(format!("`{key}` is not there"));
+    };
+    let entry = &map.entries[i];
+    let key_start = entry.key_span.start as usize;
+    match src.syntax {
+        Syntax::Json => {
+            // Keys are quoted in JSON: the entry starts at the opening quote.
+            if let Some(next) = map.entries.get(i + 1) {
+                Ok(TextEdit {
+                    start: key_start,
+                    end: next.key_span.start as usize,
+                    text: String::new(),
+                    creates: None,
+                    container: None,
+                })
+            } else if i > 0 {
+                let prev_end = map.entries[i - 1].value.span.end as usize;
+                Ok(TextEdit {
+                    start: prev_end,
+                    end: entry.value.span.end as usize,
+                    text: String::new(),
+                    creates: None,
+                    container: None,
+                })
+            } else {
+                Ok(TextEdit {
+                    start: parent.span.start as usize,
+                    end: parent.span.end as usize,
+                    text: "{}".into(),
+                    creates: None,
+                    container: None,
+                })
+            }
+        }
+        Syntax::Yaml if src.text.as_bytes().get(parent.span.start as usize) == Some(&b'{') => {
+            let end = entry.value.span.end as usize;
+            if let Some(next) = map.entries.get(i + 1) {
+                Ok(TextEdit {
+                    start: key_start,
+                    end: next.key_span.start as usize,
+                    text: String::new(),
+                    creates: None,
+                    container: None,
+                })
+            } else if i > 0 {
+                Ok(TextEdit {
+                    start: map.entries[i - 1].value.span.end as usize,
+                    end,
+                    text: String::new(),
+                    creates: None,
+                    container: None,
+                })
+            } else {
+                Ok(TextEdit {
+                    start: parent.span.start as usize,
+                    end: parent.span.end as usize,
+                    text: "{}".into(),
+                    creates: None,
+                    container: None,
+                })
+            }
+        }
+        Syntax::Yaml => {
+            if map.entries.len() == 1 {
+                return Err(format!(
+                    "removing `{key}` would leave an empty block mapping"
+                ));
+            }
+            let start = line_start(src.text, key_start);
+            let end = line_end(src.text, last_scalar_end(&entry.value));
+            let end = if src.text[end..].starts_with("\r\n") {
+                end + 2
+            } else {
+                (end + 1).min(src.text.len())
+            };
+            Ok(TextEdit {
+                start,
+                end,
+                text: String::new(),
+                creates: None,
+                container: None,
+            })
+        }
+    }
+}

@@ -1,0 +1,355 @@
+//! `--fix`: declared operations rendered as text edits in the file's own syntax, applied in
+//! rounds until nothing more applies, checked against the same operations on the parsed tree,
+//! and written atomically.
+
+pub mod edit;
+pub mod ops;
+pub mod render;
+pub mod tree;
+
+use std::path::Path;
+
+use edit::{Source, TextEdit};
+use ops::Op;
+
+use crate::engine::{self, RawFinding};
+use crate::load::{self, Syntax};
+use crate::model::template::Template;
+use crate::rules::{Applicability, RuleSet};
+
+/// Most rounds of fix, re-parse, re-evaluate before giving up on convergence.
+pub const MAX_ROUNDS: usize = 20;
+
+/// Which fixes to apply.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct FixOptions {
+    /// Also apply fixes that change behaviour.
+    pub unsafe_fixes: bool,
+}
+
+impl FixOptions {
+    /// Whether a fix of this applicability is applied.
+    pub fn allows(self, a: Applicability) -> bool {
+        a == Applicability::Safe || (self.unsafe_fixes && a == Applicability::Unsafe)
+    }
+}
+
+/// A fix that was applied.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct AppliedFix {
+    /// Rule code.
+    pub code: String,
+    /// Logical ID.
+    pub resource: String,
+    /// What the fix did.
+    pub title: String,
+    /// The CDK construct path, when CDK generated the resource.
+    pub cdk_path: Option<String>,
+    /// What to change in the CDK source so the next synth keeps the fix.
+    pub cdk: Option<String>,
+}
+
+/// The result of fixing one file's text.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Fixed {
+    /// The fixed text (equal to the input when nothing applied).
+    pub text: String,
+    /// Fixes applied, in order.
+    pub applied: Vec<AppliedFix>,
+    /// Fixes that could not be applied, with why.
+    pub dropped: Vec<String>,
+}
+
+struct Candidate<'a> {
+    finding: &'a RawFinding,
+    edits: Vec<TextEdit>,
+}
+
+/// Applies every allowed fix to a template's text; errors mean nothing should be written.
+pub fn fix_text(
+    file: &str,
+    text: &str,
+    rules: &RuleSet,
+    opts: FixOptions,
+) -> Result<Fixed, String> {
+    let syntax = load::detect_syntax(Path::new(file), text);
+    let original = parse(text, syntax)?;
+    let mut current = text.to_string();
+    let mut applied_ops: Vec<Op> = Vec::new();
+    let mut out = Fixed::default();
+    let mut converged = false;
+    for _ in 0..MAX_ROUNDS {
+        let template = parse(&current, syntax)?;
+        let findings = engine::evaluate(&template, rules);
+        let source = Source {
+            text: &current,
+            root: &template.root,
+            syntax,
+            layout: render::Layout::detect(&current),
+        };
+        let mut candidates = Vec::new();
+        for f in &findings {
+            let Some(plan) = f.plan.as_ref().filter(|p| opts.allows(p.applicability)) else {
+                continue;
+            };
+            let mut edits = Vec::new();
+            let mut failed = None;
+            for op in &plan.ops {
+                match edit::render(&source, op) {
+                    Ok(Some(e)) => edits.push(e),
+                    Ok(None) => {}
+                    Err(why) => failed = Some(why),
+                }
+            }
+            match failed {
+                Some(why) => {
+                    let note = format!(
+                        "{} on {}: {} ({why})",
+                        rules.rules[f.rule].code, f.resource, plan.title
+                    );
+                    if !out.dropped.contains(&note) {
+                        out.dropped.push(note);
+                    }
+                }
+                None if !edits.is_empty() => candidates.push(Candidate { finding: f, edits }),
+                None => {}
+            }
+        }
+        let accepted = select(candidates);
+        if accepted.is_empty() {
+            converged = true;
+            break;
+        }
+        let (next, kept) = apply_checked(&current, syntax, accepted, rules, &mut out.dropped);
+        if kept.is_empty() {
+            converged = true;
+            break;
+        }
+        for c in &kept {
+            let plan = c.finding.plan.as_ref().expect("candidates have plans");
+            applied_ops.extend(plan.ops.iter().cloned());
+            out.applied.push(AppliedFix {
+                code: rules.rules[c.finding.rule].code.clone(),
+                resource: c.finding.resource.clone(),
+                title: plan.title.clone(),
+                cdk_path: c.finding.cdk_path.clone(),
+                cdk: plan.cdk.clone(),
+            });
+        }
+        current = next;
+    }
+    if !converged {
+        return Err(format!(
+            "fixes did not converge after {MAX_ROUNDS} rounds; nothing was written"
+        ));
+    }
+    // The text edits must mean exactly what the operations mean on the parsed tree.
+    let mut expected = original.root.to_json();
+    for op in &applied_ops {
+        tree::apply(&mut expected, op);
+    }
+    let actual = parse(&current, syntax)?.root.to_json();
+    if expected != actual {
+        return Err("the fixed text does not match the fix operations applied to the parsed tree; nothing was written (please report this)".into());
+    }
+    out.text = current;
+    Ok(out)
+}
+
+fn parse(text: &str, syntax: Syntax) -> Result<Template, String> {
+    load::parse(text.as_bytes(), syntax)
+        .and_then(Template::new)
+        .map_err(|e| e.message)
+}
+
+/// Whether two edits cannot be applied in the same round: they overlap, or an insertion sits on
+/// a replaced range's edge (its place would be ambiguous). Insertions at the same point are fine
+/// when they go into the same mapping or list and do not create the same key: they are applied
+/// in candidate order. (Insertions into different containers, say the end of a list that ends a
+/// mapping, must wait for the next round: their order would decide where each one lands.)
+fn clash(a: &TextEdit, b: &TextEdit) -> bool {
+    match (a.start == a.end, b.start == b.end) {
+        (true, true) => {
+            a.start == b.start
+                && (a.container.is_none()
+                    || a.container != b.container
+                    || (a.creates.is_some() && a.creates == b.creates))
+        }
+        (true, false) => b.start <= a.start && a.start <= b.end,
+        (false, true) => a.start <= b.start && b.start <= a.end,
+        (false, false) => a.start < b.end && b.start < a.end,
+    }
+}
+
+/// Keeps the fixes whose edits do not clash with an earlier fix's, in source order.
+fn select(mut candidates: Vec<Candidate<'_>>) -> Vec<Candidate<'_>> {
+    candidates.sort_by_key(|c| c.edits.iter().map(|e| e.start).min().unwrap_or(0));
+    let mut out: Vec<Candidate<'_>> = Vec::new();
+    for c in candidates {
+        let clashes = c
+            .edits
+            .iter()
+            .any(|e| out.iter().flat_map(|o| o.edits.iter()).any(|t| clash(e, t)));
+        if !clashes {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// Applies edits given in candidate order: back to front, and among insertions at the same
+/// point the later candidate first, so the text ends up in candidate order.
+fn apply(text: &str, edits: &mut [&TextEdit]) -> String {
+    let mut ordered: Vec<(usize, &TextEdit)> = edits.iter().copied().enumerate().collect();
+    ordered.sort_by_key(|(i, e)| std::cmp::Reverse((e.start, *i)));
+    let mut out = text.to_string();
+    for (_, e) in ordered {
+        out.replace_range(e.start..e.end, &e.text);
+    }
+    out
+}
+
+/// Applies a round's fixes; if the result does not parse, applies them one at a time and drops
+/// the ones that break the file.
+fn apply_checked<'a>(
+    text: &str,
+    syntax: Syntax,
+    accepted: Vec<Candidate<'a>>,
+    rules: &RuleSet,
+    dropped: &mut Vec<String>,
+) -> (String, Vec<Candidate<'a>>) {
+    let mut all: Vec<&TextEdit> = accepted.iter().flat_map(|c| c.edits.iter()).collect();
+    let together = apply(text, &mut all);
+    if parse(&together, syntax).is_ok() {
+        return (together, accepted);
+    }
+    let mut kept: Vec<Candidate<'a>> = Vec::new();
+    for c in accepted {
+        let mut trial: Vec<&TextEdit> = kept
+            .iter()
+            .chain(std::iter::once(&c))
+            .flat_map(|c| c.edits.iter())
+            .collect();
+        if parse(&apply(text, &mut trial), syntax).is_ok() {
+            kept.push(c);
+        } else {
+            let title = c.finding.plan.as_ref().map_or("", |p| p.title.as_str());
+            dropped.push(format!(
+                "{} on {}: {} (it would break the file)",
+                rules.rules[c.finding.rule].code, c.finding.resource, title
+            ));
+        }
+    }
+    let mut edits: Vec<&TextEdit> = kept.iter().flat_map(|c| c.edits.iter()).collect();
+    (apply(text, &mut edits), kept)
+}
+
+/// A unified diff of a fix, for `--diff`.
+pub fn unified_diff(file: &str, before: &str, after: &str) -> String {
+    similar::TextDiff::from_lines(before, after)
+        .unified_diff()
+        .context_radius(2)
+        .header(&diff_name("a", file), &diff_name("b", file))
+        .to_string()
+}
+
+/// Writes a file atomically: a temporary file in the same folder, the original's permissions,
+/// then a rename, so a crash or Ctrl-C never leaves a half-written template.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    use std::io::Write as _;
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let mut tmp = tempfile::NamedTempFile::new_in(dir)?;
+    tmp.write_all(bytes)?;
+    tmp.as_file().sync_all()?;
+    if let Ok(meta) = std::fs::metadata(path) {
+        tmp.as_file().set_permissions(meta.permissions())?;
+    }
+    tmp.persist(path).map_err(|e| e.error)?;
+    Ok(())
+}
+
+/// What fixing one file did.
+#[derive(Debug, Default)]
+pub struct FileFix {
+    /// File path as given.
+    pub file: String,
+    /// Fixes applied.
+    pub applied: Vec<AppliedFix>,
+    /// Fixes that could not be applied, with why.
+    pub dropped: Vec<String>,
+    /// Why nothing could be fixed (unreadable, unparsable, no convergence, failed check).
+    pub error: Option<String>,
+    /// The unified diff, when asked for.
+    pub diff: Option<String>,
+    /// The file's bytes after fixing (or unchanged), for reporting what remains.
+    pub bytes: Vec<u8>,
+}
+
+/// Fixes one file: with `write`, replaces it atomically when something changed; with `diff`,
+/// returns the unified diff instead.
+pub fn fix_file(
+    path: &Path,
+    rules: &RuleSet,
+    opts: FixOptions,
+    write: bool,
+    diff: bool,
+) -> FileFix {
+    let file = path.display().to_string();
+    let mut out = FileFix {
+        file: file.clone(),
+        ..FileFix::default()
+    };
+    let bytes = match std::fs::read(path) {
+        Ok(b) => b,
+        Err(e) => {
+            out.error = Some(format!("cannot read the file: {e}"));
+            return out;
+        }
+    };
+    let (text, bom) = match load::decode(&bytes) {
+        Ok(decoded) => decoded,
+        Err(e) => {
+            out.error = Some(e.message);
+            out.bytes = bytes;
+            return out;
+        }
+    };
+    match fix_text(&file, text, rules, opts) {
+        Err(e) => {
+            out.error = Some(e);
+            out.bytes = bytes;
+        }
+        Ok(fixed) => {
+            let changed = fixed.text != text;
+            if changed && diff {
+                out.diff = Some(unified_diff(&file, text, &fixed.text));
+            }
+            let mut new_bytes = bytes[..bom].to_vec();
+            new_bytes.extend_from_slice(fixed.text.as_bytes());
+            if changed
+                && write
+                && let Err(e) = write_atomic(path, &new_bytes)
+            {
+                out.error = Some(format!("cannot write the fixed file: {e}"));
+                out.bytes = bytes;
+                return out;
+            }
+            out.applied = fixed.applied;
+            out.dropped = fixed.dropped;
+            out.bytes = if write { new_bytes } else { bytes };
+        }
+    }
+    out
+}
+
+/// `a/path` for relative paths (as git writes them), the path itself for absolute ones.
+fn diff_name(side: &str, file: &str) -> String {
+    if file.starts_with('/') {
+        file.to_string()
+    } else {
+        format!("{side}/{file}")
+    }
+}
