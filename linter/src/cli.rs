@@ -249,7 +249,10 @@ fn load_config(args: &RuleArgs) -> miette::Result<Option<Config>> {
         None if args.no_config => None,
         None => std::env::current_dir().ok().and_then(|d| config::find(&d)),
     };
-    Ok(path.map(|p| Config::load(&p)).transpose()?)
+    match path {
+        Some(p) => Ok(Some(Config::load(&p)?)),
+        None => Ok(None),
+    }
 }
 
 fn load_rules(args: &RuleArgs, config: Option<&Config>) -> miette::Result<RuleSet> {

@@ -1,4 +1,5 @@
 //! Config files and baselines: what they do, and that every mistake names the exact place.
+#![allow(clippy::result_large_err)] // SourceError carries the file text; tests build one per case.
 
 use std::path::Path;
 
