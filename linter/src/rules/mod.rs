@@ -68,6 +68,8 @@ pub struct Assertion {
     pub at: Option<PathPattern>,
     /// Declared fix.
     pub fix: Option<FixSpec>,
+    /// Whether an undecidable check is reported as "cannot verify".
+    pub report_unknown: bool,
 }
 
 impl Rule {
