@@ -189,7 +189,8 @@ fn a_rule_may_ask_to_report_what_it_cannot_verify() {
     let dir = tempfile::tempdir().expect("temp dir");
     let rule = USER_RULE
         .replace("  - path: /Properties/RedrivePolicy\n    exists: true\n", "  - path: /Properties/RedrivePolicy/maxReceiveCount\n    lte: 5\n    absent: fail\n    on_unknown: report\n");
-    std::fs::write(dir.path().join("rule.yaml"), rule).expect("write rule");
+    std::fs::create_dir(dir.path().join("rules")).expect("mkdir");
+    std::fs::write(dir.path().join("rules/rule.yaml"), rule).expect("write rule");
     std::fs::write(
         dir.path().join("t.yaml"),
         "Parameters:\n  Receives: {Type: Number}\nResources:\n  Q:\n    Type: AWS::SQS::Queue\n    Properties:\n      RedrivePolicy: {maxReceiveCount: !Ref Receives}\n",
@@ -197,7 +198,14 @@ fn a_rule_may_ask_to_report_what_it_cannot_verify() {
     .expect("write template");
     let out = run_in(
         dir.path(),
-        &["--rules", ".", "--no-builtin", "--format", "json", "t.yaml"],
+        &[
+            "--rules",
+            "rules",
+            "--no-builtin",
+            "--format",
+            "json",
+            "t.yaml",
+        ],
     );
     assert_eq!(
         out.status.code(),

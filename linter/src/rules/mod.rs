@@ -281,7 +281,7 @@ pub fn parse_rule(name: &str, text: &str, settings: &Settings) -> Result<Rule, R
             text,
             Some(span),
             e.inner().to_string(),
-            Some("see `tap-lint explain --format` or README `Writing a rule`".into()),
+            Some("the rule format is described in README.md, `Writing a rule`".into()),
         )
     })?;
     compile::compile(spec, settings).map_err(|e| {
