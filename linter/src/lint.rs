@@ -200,7 +200,7 @@ pub fn lint_bytes(file: &str, bytes: &[u8], rules: &RuleSet, opts: LintOptions) 
                 report.findings.push(Finding {
                     code: rule.code.clone(),
                     name: rule.name.clone(),
-                    severity: rule.severity,
+                    severity: raw.severity.unwrap_or(rule.severity),
                     file: file.to_string(),
                     line,
                     column,

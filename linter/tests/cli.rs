@@ -184,3 +184,44 @@ fn literal_env_suffix_accepts_names_cdk_already_resolved() {
     assert_eq!(with.status.code(), Some(0), "{}", stdout(&with));
     let _ = root();
 }
+
+#[test]
+fn a_rule_may_ask_to_report_what_it_cannot_verify() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let rule = USER_RULE
+        .replace("  - path: /Properties/RedrivePolicy\n    exists: true\n", "  - path: /Properties/RedrivePolicy/maxReceiveCount\n    lte: 5\n    absent: fail\n    on_unknown: report\n");
+    std::fs::create_dir(dir.path().join("rules")).expect("mkdir");
+    std::fs::write(dir.path().join("rules/rule.yaml"), rule).expect("write rule");
+    std::fs::write(
+        dir.path().join("t.yaml"),
+        "Parameters:\n  Receives: {Type: Number}\nResources:\n  Q:\n    Type: AWS::SQS::Queue\n    Properties:\n      RedrivePolicy: {maxReceiveCount: !Ref Receives}\n",
+    )
+    .expect("write template");
+    let out = run_in(
+        dir.path(),
+        &[
+            "--rules",
+            "rules",
+            "--no-builtin",
+            "--format",
+            "json",
+            "t.yaml",
+        ],
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "info does not fail the run: {}",
+        stdout(&out)
+    );
+    let doc: serde_json::Value = serde_json::from_str(&stdout(&out)).expect("json");
+    let f = &doc["findings"][0];
+    assert_eq!(f["severity"], "info");
+    assert!(
+        f["message"]
+            .as_str()
+            .unwrap_or_default()
+            .starts_with("cannot verify Q statically"),
+        "{f}"
+    );
+}

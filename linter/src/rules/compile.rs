@@ -74,6 +74,7 @@ pub fn compile(spec: RuleSpec, user: &Settings) -> Result<Rule> {
                     message: a.message.clone(),
                     at,
                     fix: a.fix.clone(),
+                    report_unknown: a.on_unknown == Some(spec::OnUnknown::Report),
                 })
             })
         })?;
@@ -316,9 +317,11 @@ impl Compiler<'_> {
 
     fn check(&mut self, s: &CheckSpec) -> Result<Check> {
         let top_level = self.at.len() == 2 && self.at[0] == "assert";
-        if !top_level && (s.message.is_some() || s.at.is_some() || s.fix.is_some()) {
+        let assertion_only =
+            s.message.is_some() || s.at.is_some() || s.fix.is_some() || s.on_unknown.is_some();
+        if !top_level && assertion_only {
             return Err(self.error(
-                "`message`, `at` and `fix` belong to a top-level assertion under `assert:`",
+                "`message`, `at`, `fix` and `on_unknown` belong to a top-level assertion under `assert:`",
             ));
         }
         if s.then.is_some() && s.when.is_none() {

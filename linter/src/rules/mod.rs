@@ -72,6 +72,8 @@ pub struct Assertion {
     pub at: Option<PathPattern>,
     /// Declared fix.
     pub fix: Option<FixSpec>,
+    /// Whether an undecidable check is reported as "cannot verify".
+    pub report_unknown: bool,
 }
 
 impl Rule {
@@ -285,7 +287,7 @@ pub fn parse_rule(name: &str, text: &str, settings: &Settings) -> Result<Rule, R
             text,
             Some(span),
             e.inner().to_string(),
-            Some("see `tap-lint explain --format` or README `Writing a rule`".into()),
+            Some("the rule format is described in README.md, `Writing a rule`".into()),
         )
     })?;
     let mut rule = compile::compile(spec, settings).map_err(|e| {
