@@ -253,6 +253,7 @@ pub fn apply(
             message,
             fix: None,
             span,
+            edits: Vec::new(),
         });
     }
     findings.sort_by(|a, b| (a.span, &a.code, &a.pointer).cmp(&(b.span, &b.code, &b.pointer)));

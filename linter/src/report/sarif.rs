@@ -152,7 +152,32 @@ impl<W: Write> SarifWriter<W> {
                 "fix".into(),
                 json!({"applicability": fix.applicability, "title": fix.title}),
             );
-            // SARIF `fixes` need the exact replacements; they come from the fix engine (`--fix`).
+        }
+        // Display-only suggestions have no edits; applicable fixes carry the exact replacements
+        // `--fix` would make, as SARIF `fixes` (GitHub code scanning shows them as suggestions).
+        if let Some(fix) = f.fix.as_ref().filter(|_| !f.edits.is_empty()) {
+            let replacements: Vec<Json> = f
+                .edits
+                .iter()
+                .map(|e| {
+                    json!({
+                        "deletedRegion": {
+                            "startLine": e.start_line,
+                            "startColumn": e.start_column,
+                            "endLine": e.end_line,
+                            "endColumn": e.end_column,
+                        },
+                        "insertedContent": {"text": e.text},
+                    })
+                })
+                .collect();
+            result["fixes"] = json!([{
+                "description": {"text": format!("{} ({})", fix.title, fix.applicability.as_str())},
+                "artifactChanges": [{
+                    "artifactLocation": result["locations"][0]["physicalLocation"]["artifactLocation"].clone(),
+                    "replacements": replacements,
+                }],
+            }]);
         }
         result["properties"] = Json::Object(properties);
         result
