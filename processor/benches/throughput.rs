@@ -190,7 +190,12 @@ async fn main() {
         .bucket(&bucket)
         .send()
         .await
-        .unwrap_or_else(|e| panic!("moto unreachable at {moto}: {}", aws_sdk_s3::Error::from(e)));
+        .unwrap_or_else(|e| {
+            panic!(
+                "moto unreachable at {moto}: {}",
+                aws_sdk_s3::error::DisplayErrorContext(&e)
+            )
+        });
     let cache_settings = CacheSettings {
         key_prefix: format!("proc-bench-{}:product:", std::process::id()),
         ttl: Duration::from_secs(120),

@@ -176,8 +176,9 @@ pub async fn process(deps: &Deps, records: Vec<IncomingRecord>) -> BatchReport {
                 .await
                 .map_err(|e| {
                     format!(
-                        "archive to s3://{}/{key}: {e}",
-                        deps.settings.archive_bucket
+                        "archive to s3://{}/{key}: {}",
+                        deps.settings.archive_bucket,
+                        aws_sdk_s3::error::DisplayErrorContext(&e)
                     )
                 }),
             Err(e) => Err(format!("encoding archive: {e}")),

@@ -191,7 +191,7 @@ pub async fn create_bucket(s3: &aws_sdk_s3::Client) -> String {
             panic!(
                 "cannot create a bucket on moto at {} ({}); run processor/scripts/start-moto.sh",
                 moto_endpoint(),
-                aws_sdk_s3::Error::from(e)
+                aws_sdk_s3::error::DisplayErrorContext(&e)
             )
         });
     bucket
