@@ -144,6 +144,9 @@ impl<'a> LineIndex<'a> {
 pub struct LintOptions {
     /// Render human output with snippets (and whether in colour) while the source is at hand.
     pub human: Option<report::human::Style>,
+    /// Render each fixable finding's text edits (SARIF `fixes` need them; other formats do not,
+    /// and they cost about a tenth of the run).
+    pub fix_edits: bool,
 }
 
 /// Lints one template file.
@@ -220,10 +223,10 @@ pub fn lint_bytes(file: &str, bytes: &[u8], rules: &RuleSet, opts: LintOptions) 
                 layout: fix::render::Layout::detect(&text),
             };
             for raw in engine::evaluate(&t, rules) {
-                let edits = raw
-                    .plan
-                    .as_ref()
-                    .map_or_else(Vec::new, |plan| replacements(&source, &index, plan));
+                let edits = match (&raw.plan, opts.fix_edits) {
+                    (Some(plan), true) => replacements(&source, &index, plan),
+                    _ => Vec::new(),
+                };
                 let rule = &rules.rules[raw.rule];
                 let (line, column) = index.position(raw.span.start as usize);
                 let (end_line, end_column) = index.position(raw.span.end as usize);

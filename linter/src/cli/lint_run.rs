@@ -87,6 +87,7 @@ pub(super) fn lint(
     let wants_human = pairs.iter().any(|(f, _)| *f == outputs::Format::Human);
     let opts = LintOptions {
         human: wants_human.then_some(human::Style { color }),
+        fix_edits: pairs.iter().any(|(f, _)| *f == outputs::Format::Sarif),
     };
 
     let mut summary = Summary::default();
