@@ -18,6 +18,7 @@ fn report(human: bool) -> (RuleSet, FileReport, Summary) {
     let bytes = std::fs::read(format!("../{FILE}")).expect("example exists");
     let opts = LintOptions {
         human: human.then_some(Style { color: false }),
+        fix_edits: true,
     };
     let report = lint_bytes(FILE, &bytes, &rules, opts);
     assert!(!report.findings.is_empty(), "the failing example must fail");
