@@ -228,10 +228,11 @@ pub struct Env {
 impl Env {
     /// Sets up a database, a bucket and a key prefix.
     pub async fn new() -> Self {
+        // Services are checked before the database is created, so a missing one leaks nothing.
         require_redis().await;
-        let db = TestDb::create().await;
         let s3 = s3_client(&moto_endpoint());
         let bucket = create_bucket(&s3).await;
+        let db = TestDb::create().await;
         let prefix = format!("{}:product:", unique("proc-test-"));
         Self {
             db,
