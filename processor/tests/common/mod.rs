@@ -96,10 +96,6 @@ impl TestDb {
             .database(&name);
         let url = with_database(&admin, &name);
         let pool = lazy_pool(options, 4, Duration::from_secs(5));
-        processor::catalog::MIGRATOR
-            .run(&pool)
-            .await
-            .expect("migrations apply");
         Self { name, url, pool }
     }
 
