@@ -1,17 +1,20 @@
-//! Argument parsing and the commands: lint (default), rules, explain, test-rules.
+//! Argument parsing and the commands: lint (default), rules, explain, test-rules, init.
 
-use std::io::{IsTerminal, Write};
+mod lint_run;
+
+use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::{ArgMatches, Args, CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
 use serde_json::Value as Json;
 
-use tap_lint::discover::{Target, discover};
+use tap_lint::config::{self, Config};
+use tap_lint::discover::Target;
 use tap_lint::fix::{self, FixOptions};
-use tap_lint::lint::{self, LintOptions};
-use tap_lint::report::{Summary, human, json::JsonWriter};
-use tap_lint::rules::{RuleSet, Settings, Severity};
+use tap_lint::report::outputs;
+use tap_lint::rules::{RuleSet, Settings};
+use tap_lint::suppress::{META_RULES, meta_rule};
 use tap_lint::testing;
 
 /// Exit code: nothing at or above `--fail-on`.
@@ -53,6 +56,8 @@ enum Command {
         /// Folder of rule files (default: ./rules).
         dir: Option<PathBuf>,
     },
+    /// Write a commented default `.tap-lint.yaml` in the current folder (never overwrites).
+    Init,
 }
 
 #[derive(Args, Clone, Default)]
@@ -75,6 +80,12 @@ struct RuleArgs {
     /// Override a rule setting: KEY=VALUE (VALUE is parsed as JSON when it can be).
     #[arg(long = "set", value_name = "KEY=VALUE")]
     settings: Vec<String>,
+    /// Config file (default: the first .tap-lint.yaml from the working directory upwards).
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
+    /// Ignore any .tap-lint.yaml.
+    #[arg(long, conflicts_with = "config")]
+    no_config: bool,
 }
 
 #[derive(Args, Clone, Default)]
@@ -93,12 +104,25 @@ struct LintArgs {
     /// Apply fixes without reporting the remaining findings.
     #[arg(long)]
     fix_only: bool,
-    /// Output format.
-    #[arg(long, value_enum, default_value_t = Format::Human)]
-    format: Format,
-    /// Lowest severity that makes the run fail (exit 1).
-    #[arg(long, value_enum, default_value_t = FailOn::Warning)]
-    fail_on: FailOn,
+    /// Output format (repeatable; each --output goes to the nearest --format before it, a
+    /// format without --output writes to stdout).
+    #[arg(long, value_enum, value_name = "FORMAT")]
+    format: Vec<Format>,
+    /// Write the report of the preceding --format to FILE (atomically).
+    #[arg(long, short = 'o', value_name = "FILE")]
+    output: Vec<PathBuf>,
+    /// Print how many findings each rule produced instead of listing them.
+    #[arg(long)]
+    statistics: bool,
+    /// Report only findings that are not in this baseline file.
+    #[arg(long, value_name = "FILE")]
+    baseline: Option<PathBuf>,
+    /// Record the current findings in this baseline file (exit 0 unless files fail to load).
+    #[arg(long, value_name = "FILE")]
+    write_baseline: Option<PathBuf>,
+    /// Lowest severity that makes the run fail (exit 1) [default: warning, or the config's].
+    #[arg(long, value_enum)]
+    fail_on: Option<FailOn>,
     /// Only these rules (codes or names, repeatable).
     #[arg(long, value_name = "RULE")]
     select: Vec<String>,
@@ -115,11 +139,26 @@ struct LintArgs {
     rules: RuleArgs,
 }
 
-#[derive(Clone, Copy, Default, ValueEnum)]
+#[derive(Clone, Copy, Debug, Default, ValueEnum)]
 enum Format {
     #[default]
     Human,
     Json,
+    Sarif,
+    Github,
+    Junit,
+}
+
+impl Format {
+    fn report(self) -> outputs::Format {
+        match self {
+            Format::Human => outputs::Format::Human,
+            Format::Json => outputs::Format::Json,
+            Format::Sarif => outputs::Format::Sarif,
+            Format::Github => outputs::Format::Github,
+            Format::Junit => outputs::Format::Junit,
+        }
+    }
 }
 
 #[derive(Clone, Copy, Default, ValueEnum)]
@@ -141,7 +180,10 @@ enum Color {
 
 /// Parses arguments and runs the command; every failure becomes a message and exit code 2.
 pub fn run() -> ExitCode {
-    let cli = match Cli::try_parse() {
+    let parsed = Cli::command()
+        .try_get_matches()
+        .and_then(|m| Cli::from_arg_matches(&m).map(|c| (c, m)));
+    let (cli, matches) = match parsed {
         Ok(c) => c,
         Err(e) => {
             let _ = e.print();
@@ -153,11 +195,15 @@ pub fn run() -> ExitCode {
         }
     };
     let result = match cli.command {
-        Some(Command::Check(args)) => lint_command(args),
-        None => lint_command(cli.lint),
+        Some(Command::Check(args)) => {
+            let sub = matches.subcommand_matches("check").unwrap_or(&matches);
+            lint_command(args, sub)
+        }
+        None => lint_command(cli.lint, &matches),
         Some(Command::Rules(args)) => rules_command(&args),
         Some(Command::Explain { rule, rules }) => explain_command(&rule, &rules),
         Some(Command::TestRules { dir }) => test_rules_command(dir),
+        Some(Command::Init) => init_command(),
     };
     match result {
         Ok(code) => ExitCode::from(code),
@@ -196,14 +242,40 @@ fn settings(args: &RuleArgs) -> miette::Result<Settings> {
     Ok(s)
 }
 
-fn load_rules(args: &RuleArgs) -> miette::Result<RuleSet> {
-    let settings = settings(args)?;
+/// The config in force: `--config FILE`, else the nearest `.tap-lint.yaml`, unless `--no-config`.
+fn load_config(args: &RuleArgs) -> miette::Result<Option<Config>> {
+    let path = match &args.config {
+        Some(p) => Some(p.clone()),
+        None if args.no_config => None,
+        None => std::env::current_dir().ok().and_then(|d| config::find(&d)),
+    };
+    match path {
+        Some(p) => Ok(Some(Config::load(&p)?)),
+        None => Ok(None),
+    }
+}
+
+fn load_rules(args: &RuleArgs, config: Option<&Config>) -> miette::Result<RuleSet> {
+    let mut settings = settings(args)?;
+    if let Some(c) = config {
+        for (k, v) in c.settings() {
+            settings
+                .values
+                .entry(k.clone())
+                .or_insert_with(|| v.clone());
+        }
+    }
     let mut set = if args.no_builtin {
         RuleSet::default()
     } else {
         RuleSet::builtin(&settings)?
     };
-    for dir in &args.rule_dirs {
+    for dir in config
+        .map(Config::rule_dirs)
+        .unwrap_or_default()
+        .iter()
+        .chain(&args.rule_dirs)
+    {
         let extra = RuleSet::load_dir(dir, &settings)?;
         set.extend(extra)?;
     }
@@ -213,141 +285,45 @@ fn load_rules(args: &RuleArgs) -> miette::Result<RuleSet> {
             "no rules to run"
         );
     }
+    set.policy.known = set
+        .rules
+        .iter()
+        .map(|r| (r.code.clone(), r.name.clone()))
+        .collect();
+    if let Some(c) = config {
+        c.check_settings(&set)?;
+        c.apply(&mut set)?;
+    }
     Ok(set)
 }
 
-fn lint_command(args: LintArgs) -> miette::Result<u8> {
-    if args.paths.is_empty() {
-        miette::bail!(
-            help = "tap-lint cdk.out   or   tap-lint template.yaml",
-            "no paths given"
-        );
-    }
-    if let Some(n) = args.threads {
-        // Ignore the error when a global pool already exists (only possible in embedding programs).
-        let _ = rayon::ThreadPoolBuilder::new()
-            .num_threads(n.max(1))
-            .build_global();
-    }
-    let mut set = load_rules(&args.rules)?;
-    for key in args.select.iter().chain(&args.ignore) {
-        if set.find(key).is_none() {
-            miette::bail!(
-                help = "`tap-lint rules` lists codes and names",
-                "unknown rule `{key}`"
-            );
-        }
-    }
-    if !args.select.is_empty() {
-        set.retain(|r| {
-            args.select
-                .iter()
-                .any(|k| r.code.eq_ignore_ascii_case(k) || r.name == *k)
-        });
-    }
-    set.retain(|r| {
-        !args
-            .ignore
-            .iter()
-            .any(|k| r.code.eq_ignore_ascii_case(k) || r.name == *k)
-    });
-
-    let (targets, discover_errors) = discover(&args.paths);
-    if args.fix || args.fix_only || args.diff {
-        let opts = FixOptions {
-            unsafe_fixes: args.unsafe_fixes,
-        };
-        let outcome = fix_phase(&targets, &set, opts, args.diff);
-        if args.diff || args.fix_only {
-            return Ok(if outcome.errors > 0 || !discover_errors.is_empty() {
-                EXIT_ERROR
-            } else if args.diff && outcome.changed > 0 {
-                EXIT_FINDINGS
-            } else {
-                EXIT_CLEAN
-            });
-        }
-    }
-    let color = match args.color {
-        Color::Always => true,
-        Color::Never => false,
-        Color::Auto => {
-            std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
-                && std::io::stdout().is_terminal()
-        }
+fn lint_command(args: LintArgs, matches: &ArgMatches) -> miette::Result<u8> {
+    let positions = |id: &str| -> Vec<usize> {
+        matches
+            .indices_of(id)
+            .map(Iterator::collect)
+            .unwrap_or_default()
     };
-    let stdout = std::io::stdout();
-    let mut out = std::io::BufWriter::new(stdout.lock());
-    let mut summary = Summary::default();
-    let mut hard_errors = discover_errors.len();
-    for e in &discover_errors {
-        eprintln!("error: {}: {}", e.path.display(), e.message);
-    }
-    let io = |e: std::io::Error| miette::miette!("cannot write the report: {e}");
-    match args.format {
-        Format::Human => {
-            let opts = LintOptions {
-                human: Some(human::Style { color }),
-            };
-            let mut failed = None;
-            lint::lint_stream(&targets, &set, opts, |report| {
-                summary.add(&report);
-                hard_errors += report.errors.len();
-                if failed.is_none()
-                    && let Err(e) = out.write_all(report.rendered.as_bytes())
-                {
-                    failed = Some(e);
-                }
-            });
-            if let Some(e) = failed {
-                return Err(io(e));
-            }
-            writeln!(
-                out,
-                "{} finding(s) ({} error, {} warning, {} info; {} fixable) and {} error(s) in {} file(s)",
-                summary.findings, summary.error_findings, summary.warning_findings, summary.info_findings, summary.fixable, summary.errors, summary.files
-            )
-            .map_err(io)?;
-        }
-        Format::Json => {
-            let mut writer = JsonWriter::new(&mut out).map_err(io)?;
-            let mut failed = None;
-            lint::lint_stream(&targets, &set, LintOptions::default(), |report| {
-                summary.add(&report);
-                hard_errors += report.errors.len();
-                if failed.is_none()
-                    && let Err(e) = writer.file(&report)
-                {
-                    failed = Some(e);
-                }
-            });
-            if let Some(e) = failed {
-                return Err(io(e));
-            }
-            writer.finish(&summary).map_err(io)?;
-        }
-    }
-    out.flush().map_err(io)?;
-    if targets.is_empty() && discover_errors.is_empty() {
-        eprintln!("warning: no templates found under the given paths");
-    }
-    let threshold = match args.fail_on {
-        FailOn::Error => Some(Severity::Error),
-        FailOn::Warning => Some(Severity::Warning),
-        FailOn::Info => Some(Severity::Info),
-        FailOn::Never => None,
-    };
-    Ok(if hard_errors > 0 {
-        EXIT_ERROR
-    } else if threshold.is_some_and(|t| summary.at_or_above(t) > 0) {
-        EXIT_FINDINGS
-    } else {
-        EXIT_CLEAN
-    })
+    let formats: Vec<(usize, outputs::Format)> = positions("format")
+        .into_iter()
+        .zip(args.format.iter().map(|f| f.report()))
+        .collect();
+    let files: Vec<(usize, PathBuf)> = positions("output")
+        .into_iter()
+        .zip(args.output.iter().cloned())
+        .collect();
+    let pairs = outputs::pair(&formats, &files).map_err(|e| {
+        miette::miette!(
+            help = "tap-lint --format human --format sarif --output results.sarif PATHS",
+            "{e}"
+        )
+    })?;
+    lint_run::lint(args, pairs)
 }
 
 fn rules_command(args: &RuleArgs) -> miette::Result<u8> {
-    let set = load_rules(args)?;
+    let config = load_config(args)?;
+    let set = load_rules(args, config.as_ref())?;
     let mut out = std::io::stdout().lock();
     for r in &set.rules {
         let fix = r.fix().map_or("-", |f| f.applicability.as_str());
@@ -362,11 +338,52 @@ fn rules_command(args: &RuleArgs) -> miette::Result<u8> {
             r.summary
         );
     }
+    for m in &META_RULES {
+        let severity = set
+            .policy
+            .severity
+            .get(m.code)
+            .copied()
+            .unwrap_or(m.severity);
+        let _ = writeln!(
+            out,
+            "{:<8} {:<42} {:<8} {:<15} {:<12} {}",
+            m.code,
+            m.name,
+            severity.as_str(),
+            "suppression",
+            "-",
+            m.summary
+        );
+    }
     Ok(EXIT_CLEAN)
 }
 
 fn explain_command(key: &str, args: &RuleArgs) -> miette::Result<u8> {
-    let set = load_rules(args)?;
+    let config = load_config(args)?;
+    let set = load_rules(args, config.as_ref())?;
+    if set.find(key).is_none()
+        && let Some(m) = meta_rule(key)
+    {
+        let severity = set
+            .policy
+            .severity
+            .get(m.code)
+            .copied()
+            .unwrap_or(m.severity);
+        let _ = writeln!(
+            std::io::stdout().lock(),
+            "{} {} ({}, suppression; built into the engine)\n\n{}\n\nWhat\n  {}\n\nWhy\n  {}\n\nFix\n  {}\n  automatic: none\n\nSee docs/configuration.md, `Suppressions`.",
+            m.code,
+            m.name,
+            severity.as_str(),
+            m.summary,
+            m.what,
+            m.why,
+            m.fix
+        );
+        return Ok(EXIT_CLEAN);
+    }
     let Some(r) = set.find(key) else {
         miette::bail!(
             help = "`tap-lint rules` lists codes and names",
@@ -374,10 +391,19 @@ fn explain_command(key: &str, args: &RuleArgs) -> miette::Result<u8> {
         );
     };
     let d = &r.docs;
-    let fix = r.fix().map_or_else(
-        || "none".to_string(),
-        |f| format!("{} ({})", f.title, f.applicability.as_str()),
-    );
+    // Every distinct fix the rule's assertions offer, best first.
+    let mut fixes: Vec<String> = Vec::new();
+    for f in r.assertions.iter().filter_map(|a| a.fix.as_ref()) {
+        let line = format!("{} ({})", f.title, f.applicability.as_str());
+        if !fixes.contains(&line) {
+            fixes.push(line);
+        }
+    }
+    let fix = if fixes.is_empty() {
+        "none".to_string()
+    } else {
+        fixes.join("\n             ")
+    };
     let mut out = std::io::stdout().lock();
     let _ = writeln!(
         out,
@@ -437,6 +463,29 @@ fn test_rules_command(dir: Option<PathBuf>) -> miette::Result<u8> {
     } else {
         EXIT_FINDINGS
     })
+}
+
+fn init_command() -> miette::Result<u8> {
+    use std::io::ErrorKind;
+    let path = PathBuf::from(config::FILE_NAME);
+    match std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(&path)
+    {
+        Ok(mut f) => {
+            f.write_all(config::DEFAULT_CONFIG.as_bytes())
+                .map_err(|e| miette::miette!("cannot write {}: {e}", path.display()))?;
+            println!("wrote {}", path.display());
+            Ok(EXIT_CLEAN)
+        }
+        Err(e) if e.kind() == ErrorKind::AlreadyExists => miette::bail!(
+            help = "edit it, or delete it first to start over",
+            "{} already exists; not overwriting it",
+            path.display()
+        ),
+        Err(e) => miette::bail!("cannot write {}: {e}", path.display()),
+    }
 }
 
 /// Totals of a fix run.

@@ -5,6 +5,8 @@
 //! trees, [`model`] indexes resources and references, [`engine`] evaluates the declarative
 //! [`rules`], and [`report`] renders findings.
 
+pub mod baseline;
+pub mod config;
 pub mod discover;
 pub mod engine;
 pub mod fix;
@@ -13,4 +15,5 @@ pub mod load;
 pub mod model;
 pub mod report;
 pub mod rules;
+pub mod suppress;
 pub mod testing;

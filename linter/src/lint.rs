@@ -7,6 +7,7 @@ use serde::Serialize;
 
 use crate::discover::Target;
 use crate::engine;
+use crate::fix;
 use crate::load::{self, LoadError};
 use crate::model::node::Span;
 use crate::model::template::Template;
@@ -45,6 +46,25 @@ pub struct Finding {
     /// Byte span (not serialised; renderers use it).
     #[serde(skip)]
     pub span: Span,
+    /// The text edits the fix makes, for SARIF `fixes` (not in the JSON report: `--diff` shows
+    /// them).
+    #[serde(skip)]
+    pub edits: Vec<Replacement>,
+}
+
+/// One text replacement of a fix, positioned like findings (1-based, end exclusive).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Replacement {
+    /// First line replaced.
+    pub start_line: usize,
+    /// First column replaced.
+    pub start_column: usize,
+    /// Line where the replaced text ends.
+    pub end_line: usize,
+    /// Column where the replaced text ends (exclusive).
+    pub end_column: usize,
+    /// The new text.
+    pub text: String,
 }
 
 /// What `--fix` could do about a finding.
@@ -124,6 +144,9 @@ impl<'a> LineIndex<'a> {
 pub struct LintOptions {
     /// Render human output with snippets (and whether in colour) while the source is at hand.
     pub human: Option<report::human::Style>,
+    /// Render each fixable finding's text edits (SARIF `fixes` need them; other formats do not,
+    /// and they cost about a tenth of the run).
+    pub fix_edits: bool,
 }
 
 /// Lints one template file.
@@ -193,14 +216,24 @@ pub fn lint_bytes(file: &str, bytes: &[u8], rules: &RuleSet, opts: LintOptions) 
         Err(e) => report.errors.push(error(e)),
         Ok(t) => {
             report.errors.extend(t.problems.iter().cloned().map(error));
+            let source = fix::edit::Source {
+                text: &text,
+                root: &t.root,
+                syntax,
+                layout: fix::render::Layout::detect(&text),
+            };
             for raw in engine::evaluate(&t, rules) {
+                let edits = match (&raw.plan, opts.fix_edits) {
+                    (Some(plan), true) => replacements(&source, &index, plan),
+                    _ => Vec::new(),
+                };
                 let rule = &rules.rules[raw.rule];
                 let (line, column) = index.position(raw.span.start as usize);
                 let (end_line, end_column) = index.position(raw.span.end as usize);
                 report.findings.push(Finding {
                     code: rule.code.clone(),
                     name: rule.name.clone(),
-                    severity: rule.severity,
+                    severity: raw.severity.unwrap_or(rule.severity),
                     file: file.to_string(),
                     line,
                     column,
@@ -215,8 +248,10 @@ pub fn lint_bytes(file: &str, bytes: &[u8], rules: &RuleSet, opts: LintOptions) 
                         title,
                     }),
                     span: raw.span,
+                    edits,
                 });
             }
+            crate::suppress::apply(&t, rules, &index, file, &mut report.findings);
         }
     }
     if let Some(style) = opts.human
@@ -225,6 +260,33 @@ pub fn lint_bytes(file: &str, bytes: &[u8], rules: &RuleSet, opts: LintOptions) 
         report.rendered = report::human::render(&report, &text, style);
     }
     report
+}
+
+/// A fix plan's text edits, positioned; empty when an operation cannot be rendered here.
+fn replacements(
+    source: &fix::edit::Source<'_>,
+    index: &LineIndex<'_>,
+    plan: &fix::ops::FixPlan,
+) -> Vec<Replacement> {
+    let mut out = Vec::new();
+    for op in &plan.ops {
+        match fix::edit::render(source, op) {
+            Ok(Some(e)) => {
+                let (start_line, start_column) = index.position(e.start);
+                let (end_line, end_column) = index.position(e.end);
+                out.push(Replacement {
+                    start_line,
+                    start_column,
+                    end_line,
+                    end_column,
+                    text: e.text,
+                });
+            }
+            Ok(None) => {}
+            Err(_) => return Vec::new(),
+        }
+    }
+    out
 }
 
 /// Files linted in parallel per chunk: enough to keep every core busy, few enough to keep memory flat.

@@ -53,7 +53,10 @@ fn test_rule(rule: Rule) -> RuleTest {
         };
     };
     let expected = rule.expected.clone();
-    let set = RuleSet { rules: vec![rule] };
+    let set = RuleSet {
+        rules: vec![rule],
+        ..RuleSet::default()
+    };
     match example(&origin, "pass") {
         None => problems.push(format!(
             "missing passing example {}",

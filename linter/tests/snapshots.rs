@@ -43,6 +43,8 @@ fn noncompliant_fixture_exercises_every_rule() {
     let all: std::collections::BTreeSet<String> = stdout(&rules)
         .lines()
         .filter_map(|l| l.split_whitespace().next())
+        // The suppression meta rules (TAP0xx) judge Metadata, not resources.
+        .filter(|code| !code.starts_with("TAP0"))
         .map(str::to_string)
         .collect();
     let missing: Vec<&String> = all.difference(&found).collect();

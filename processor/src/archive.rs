@@ -137,6 +137,15 @@ pub async fn put(
     Ok(())
 }
 
+/// Creates the bucket when it is missing; for the local modes only (the stack owns the real one).
+pub async fn ensure_bucket(s3: &aws_sdk_s3::Client, bucket: &str) -> Result<(), aws_sdk_s3::Error> {
+    if s3.head_bucket().bucket(bucket).send().await.is_ok() {
+        return Ok(());
+    }
+    s3.create_bucket().bucket(bucket).send().await?;
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -80,7 +80,7 @@ pub async fn database_options_from_secret(
         .map_err(|e| {
             format!(
                 "reading database secret: {}",
-                aws_sdk_secretsmanager::Error::from(e)
+                aws_sdk_secretsmanager::error::DisplayErrorContext(&e)
             )
         })?;
     let text = out

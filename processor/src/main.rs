@@ -18,6 +18,15 @@ fn init_logging() {
         .init();
 }
 
+/// The local modes create the archive bucket if needed, so trying the pipeline against a
+/// fresh moto takes no extra step.
+async fn local_bucket(deps: &Deps) -> Result<(), Error> {
+    let bucket = &deps.settings.archive_bucket;
+    processor::archive::ensure_bucket(&deps.s3, bucket)
+        .await
+        .map_err(|e| format!("archive bucket {bucket}: {e}").into())
+}
+
 const USAGE: &str = "usage: processor                      (run as the Lambda function)
        processor replay FILE.jsonl [--batch-size N]
        processor poll STREAM [--once] [--batch-size N]   (feature local-poller)";
@@ -57,6 +66,7 @@ async fn run() -> Result<(), Error> {
                 _ => return Err(USAGE.into()),
             };
             let deps = Deps::from_env().await?;
+            local_bucket(&deps).await?;
             let file = std::fs::File::open(path).map_err(|e| format!("{path}: {e}"))?;
             let summary =
                 processor::replay::replay(&deps, BufReader::new(file), batch_size).await?;
@@ -90,6 +100,7 @@ async fn run() -> Result<(), Error> {
                 }
             }
             let deps = Deps::from_env().await?;
+            local_bucket(&deps).await?;
             let kinesis = aws_sdk_kinesis::Client::new(&processor::config::aws_config().await);
             let summary = processor::poller::poll(&deps, &kinesis, &options).await?;
             println!("{}", serde_json::to_string(&summary)?);

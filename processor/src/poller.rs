@@ -62,7 +62,7 @@ pub async fn poll(
             format!(
                 "listing shards of {}: {}",
                 options.stream,
-                aws_sdk_kinesis::Error::from(e)
+                aws_sdk_kinesis::error::DisplayErrorContext(&e)
             )
         })?;
     let mut positions: BTreeMap<String, Position> = shards
@@ -145,7 +145,7 @@ async fn read_batch(
     let iterator = request.send().await.map_err(|e| {
         format!(
             "shard iterator for {shard_id}: {}",
-            aws_sdk_kinesis::Error::from(e)
+            aws_sdk_kinesis::error::DisplayErrorContext(&e)
         )
     })?;
     let Some(iterator) = iterator.shard_iterator() else {
@@ -157,7 +157,12 @@ async fn read_batch(
         .limit(options.batch_size)
         .send()
         .await
-        .map_err(|e| format!("reading {shard_id}: {}", aws_sdk_kinesis::Error::from(e)))?;
+        .map_err(|e| {
+            format!(
+                "reading {shard_id}: {}",
+                aws_sdk_kinesis::error::DisplayErrorContext(&e)
+            )
+        })?;
     Ok(out
         .records()
         .iter()

@@ -309,8 +309,11 @@ async fn replay_subcommand_runs_a_jsonl_file_through_the_handler() {
     )
     .expect("write replay file");
     let log = std::env::temp_dir().join(format!("{}.log", unique("processor-replay-")));
+    // A bucket that does not exist yet: the local modes create it.
+    let fresh_bucket = unique("proc-test-fresh-").replace('_', "-");
     let output = processor_command(&env, &log)
         .env("DATABASE_URL", &env.db.url)
+        .env("ARCHIVE_BUCKET", &fresh_bucket)
         .args([
             "replay",
             file.to_str().expect("utf-8 path"),
@@ -330,5 +333,17 @@ async fn replay_subcommand_runs_a_jsonl_file_through_the_handler() {
     assert_eq!(summary["accepted"], 2);
     assert_eq!(summary["rejected"], 1);
     assert_eq!(env.db.product("rp-2").await.map(|p| p.0), Some(6));
+    let archived = env
+        .s3
+        .list_objects_v2()
+        .bucket(&fresh_bucket)
+        .send()
+        .await
+        .expect("list fresh bucket");
+    assert_eq!(
+        archived.contents().len(),
+        2,
+        "one archive object per replayed batch"
+    );
     env.finish().await;
 }

@@ -458,3 +458,40 @@ async fn migrations_missed_at_cold_start_are_applied_by_the_next_batch() {
     empty.drop_db().await;
     env.finish().await;
 }
+
+#[tokio::test]
+async fn a_record_less_invocation_initialises_the_schema() {
+    let env = Env::new().await;
+    let empty = TestDb::create_empty().await;
+    let deps = env.deps_with(&empty.url, env.s3.clone(), &redis_url());
+    let migrated = |pool: sqlx::PgPool| async move {
+        sqlx::query_scalar::<_, i64>(
+            "SELECT count(*) FROM information_schema.tables WHERE table_schema = 'public' AND table_name = 'products'",
+        )
+        .fetch_one(&pool)
+        .await
+        .expect("query")
+    };
+    assert_eq!(
+        migrated(empty.pool.clone()).await,
+        0,
+        "the database starts without the schema"
+    );
+    let response = processor::handle_json(&deps, serde_json::json!({}))
+        .await
+        .expect("the trigger's invocation succeeds");
+    assert!(response.batch_item_failures.is_empty());
+    assert_eq!(migrated(empty.pool.clone()).await, 1, "the migrations ran");
+    let report = process(&deps, event_records(&[("1", update("m", 1, "1"))])).await;
+    assert!(
+        report.transient_error.is_none(),
+        "{:?}",
+        report.transient_error
+    );
+    assert_eq!(
+        empty.product("m").await,
+        Some((1, "1.00".into(), "1".into()))
+    );
+    empty.drop_db().await;
+    env.finish().await;
+}

@@ -33,7 +33,7 @@ async fn stream_with(kinesis: &aws_sdk_kinesis::Client, payloads: &[(&str, Vec<u
         .unwrap_or_else(|e| {
             panic!(
                 "moto Kinesis unreachable: {}",
-                aws_sdk_kinesis::Error::from(e)
+                aws_sdk_kinesis::error::DisplayErrorContext(&e)
             )
         });
     for (key, data) in payloads {

@@ -33,6 +33,8 @@ pub struct RawFinding {
     pub fix: Option<(Applicability, String)>,
     /// The fix resolved into operations for this finding, when it can be applied here.
     pub plan: Option<FixPlan>,
+    /// A severity other than the rule's ("cannot verify" findings are info).
+    pub severity: Option<crate::rules::Severity>,
 }
 
 /// Evaluates every rule on every selected resource.
@@ -75,8 +77,13 @@ fn evaluate_subject(
         return;
     }
     for assertion in &rule.assertions {
-        let Outcome::Fail(failures) = eval::eval(&assertion.check, &mut env, &root) else {
-            continue;
+        let failures = match eval::eval(&assertion.check, &mut env, &root) {
+            Outcome::Fail(failures) => failures,
+            Outcome::Skip if assertion.report_unknown => {
+                out.push(cannot_verify(t, ri, rule, assertion, subject, &root));
+                continue;
+            }
+            _ => continue,
         };
         for mut failure in failures {
             if let Some(at) = &assertion.at {
@@ -118,8 +125,43 @@ fn evaluate_subject(
                     .as_ref()
                     .map(|f| (f.applicability, f.title.clone())),
                 plan,
+                severity: None,
             });
         }
+    }
+}
+
+/// The info finding for an assertion that asked to hear about values it could not know.
+fn cannot_verify(
+    t: &Template,
+    ri: usize,
+    rule: &Rule,
+    assertion: &crate::rules::Assertion,
+    subject: usize,
+    root: &eval::Here<'_>,
+) -> RawFinding {
+    let (pointer, span) = match assertion
+        .at
+        .as_ref()
+        .and_then(|at| path::collect(root.place, at).into_iter().next())
+    {
+        Some((place, rel)) => (format!("{}{rel}", root.ptr), place.label),
+        None => (root.ptr.clone(), root.place.label),
+    };
+    let id = &t.items[subject].id;
+    RawFinding {
+        rule: ri,
+        resource: id.to_string(),
+        pointer,
+        span,
+        message: format!(
+            "cannot verify {id} statically: a value it depends on is only known at deploy time ({})",
+            rule.summary
+        ),
+        cdk_path: t.cdk_path(subject).map(str::to_string),
+        fix: None,
+        plan: None,
+        severity: Some(crate::rules::Severity::Info),
     }
 }
 

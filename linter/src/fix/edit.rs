@@ -22,6 +22,19 @@ pub struct TextEdit {
     pub container: Option<Vec<String>>,
 }
 
+impl TextEdit {
+    /// A plain replacement (insertions are `start == end`).
+    pub fn new(start: usize, end: usize, text: impl Into<String>) -> Self {
+        TextEdit {
+            start,
+            end,
+            text: text.into(),
+            creates: None,
+            container: None,
+        }
+    }
+}
+
 /// The file being edited.
 pub struct Source<'a> {
     /// Its text.
@@ -205,13 +218,7 @@ fn replace(src: &Source<'_>, node: &Node, v: &Json) -> Result<TextEdit, String> 
             return Err("replacing a block mapping or list in YAML is not supported".into());
         }
     };
-    Ok(TextEdit {
-        start,
-        end,
-        text,
-        creates: None,
-        container: None,
-    })
+    Ok(TextEdit::new(start, end, text))
 }
 
 fn insert(src: &Source<'_>, parent: &Node, key: &str, v: &Json) -> Result<TextEdit, String> {
@@ -228,13 +235,11 @@ fn insert(src: &Source<'_>, parent: &Node, key: &str, v: &Json) -> Result<TextEd
                     let outer = indent_at(src.text, pstart);
                     let inner = format!("{outer}{}", src.layout.unit);
                     let body = render::json(v, &inner, &src.layout);
-                    Ok(TextEdit {
-                        start: pstart,
-                        end: pend,
-                        text: format!("{{{nl}{inner}{key_json}: {body}{nl}{outer}}}"),
-                        creates: None,
-                        container: None,
-                    })
+                    Ok(TextEdit::new(
+                        pstart,
+                        pend,
+                        format!("{{{nl}{inner}{key_json}: {body}{nl}{outer}}}"),
+                    ))
                 }
                 Some(last) => {
                     let first = &map.entries[0];
@@ -243,21 +248,17 @@ fn insert(src: &Source<'_>, parent: &Node, key: &str, v: &Json) -> Result<TextEd
                     if multiline {
                         let indent = indent_at(src.text, last.key_span.start as usize);
                         let body = render::json(v, &indent, &src.layout);
-                        Ok(TextEdit {
-                            start: at,
-                            end: at,
-                            text: format!(",{nl}{indent}{key_json}: {body}"),
-                            creates: None,
-                            container: None,
-                        })
+                        Ok(TextEdit::new(
+                            at,
+                            at,
+                            format!(",{nl}{indent}{key_json}: {body}"),
+                        ))
                     } else {
-                        Ok(TextEdit {
-                            start: at,
-                            end: at,
-                            text: format!(", {key_json}: {}", compact(v)),
-                            creates: None,
-                            container: None,
-                        })
+                        Ok(TextEdit::new(
+                            at,
+                            at,
+                            format!(", {key_json}: {}", compact(v)),
+                        ))
                     }
                 }
             }
@@ -268,22 +269,10 @@ fn insert(src: &Source<'_>, parent: &Node, key: &str, v: &Json) -> Result<TextEd
                 _ if src.text.as_bytes().get(pstart) == Some(&b'{') => {
                     let item = format!("{key_text}: {}", render::yaml_inline(v));
                     match map.entries.last() {
-                        None => Ok(TextEdit {
-                            start: pstart,
-                            end: pend,
-                            text: format!("{{{item}}}"),
-                            creates: None,
-                            container: None,
-                        }),
+                        None => Ok(TextEdit::new(pstart, pend, format!("{{{item}}}"))),
                         Some(last) => {
                             let at = last.value.span.end as usize; // flow: spans end right after the node
-                            Ok(TextEdit {
-                                start: at,
-                                end: at,
-                                text: format!(", {item}"),
-                                creates: None,
-                                container: None,
-                            })
+                            Ok(TextEdit::new(at, at, format!(", {item}")))
                         }
                     }
                 }
@@ -292,13 +281,11 @@ fn insert(src: &Source<'_>, parent: &Node, key: &str, v: &Json) -> Result<TextEd
                     let indent = column_spaces(src.text, map.entries[0].key_span.start as usize);
                     let at = line_end(src.text, last_scalar_end(&last.value));
                     let after = render::yaml_after_key(v, &indent, &src.layout);
-                    Ok(TextEdit {
-                        start: at,
-                        end: at,
-                        text: format!("{nl}{indent}{key_text}:{after}"),
-                        creates: None,
-                        container: None,
-                    })
+                    Ok(TextEdit::new(
+                        at,
+                        at,
+                        format!("{nl}{indent}{key_text}:{after}"),
+                    ))
                 }
             }
         }
@@ -311,54 +298,36 @@ fn push(src: &Source<'_>, list: &Node, v: &Json) -> Result<TextEdit, String> {
     let nl = src.layout.newline;
     match src.syntax {
         Syntax::Json => match items.last() {
-            None => Ok(TextEdit {
-                start: lstart,
-                end: lend,
-                text: format!("[{}]", compact(v)),
-                creates: None,
-                container: None,
-            }),
+            None => Ok(TextEdit::new(lstart, lend, format!("[{}]", compact(v)))),
             Some(last) => {
                 let multiline = src.text[lstart..items[0].span.start as usize].contains('\n');
                 let at = last.span.end as usize;
                 if multiline {
                     let indent = indent_at(src.text, last.span.start as usize);
-                    Ok(TextEdit {
-                        start: at,
-                        end: at,
-                        text: format!(",{nl}{indent}{}", render::json(v, &indent, &src.layout)),
-                        creates: None,
-                        container: None,
-                    })
+                    Ok(TextEdit::new(
+                        at,
+                        at,
+                        format!(",{nl}{indent}{}", render::json(v, &indent, &src.layout)),
+                    ))
                 } else {
-                    Ok(TextEdit {
-                        start: at,
-                        end: at,
-                        text: format!(", {}", compact(v)),
-                        creates: None,
-                        container: None,
-                    })
+                    Ok(TextEdit::new(at, at, format!(", {}", compact(v))))
                 }
             }
         },
         Syntax::Yaml => match items.last() {
             _ if src.text.as_bytes().get(lstart) == Some(&b'[') => match items.last() {
-                None => Ok(TextEdit {
-                    start: lstart,
-                    end: lend,
-                    text: format!("[{}]", render::yaml_inline(v)),
-                    creates: None,
-                    container: None,
-                }),
+                None => Ok(TextEdit::new(
+                    lstart,
+                    lend,
+                    format!("[{}]", render::yaml_inline(v)),
+                )),
                 Some(last) => {
                     let at = last.span.end as usize; // flow: spans end right after the node
-                    Ok(TextEdit {
-                        start: at,
-                        end: at,
-                        text: format!(", {}", render::yaml_inline(v)),
-                        creates: None,
-                        container: None,
-                    })
+                    Ok(TextEdit::new(
+                        at,
+                        at,
+                        format!(", {}", render::yaml_inline(v)),
+                    ))
                 }
             },
             None => Err("cannot append to an empty block list".into()),
@@ -372,16 +341,8 @@ fn push(src: &Source<'_>, list: &Node, v: &Json) -> Result<TextEdit, String> {
                 };
                 let indent = column_spaces(src.text, dash);
                 let at = line_end(src.text, last_scalar_end(last));
-                Ok(TextEdit {
-                    start: at,
-                    end: at,
-                    text: format!(
-                        "{nl}{indent}- {}",
-                        render::yaml_item(v, &indent, &src.layout)
-                    ),
-                    creates: None,
-                    container: None,
-                })
+                let item = render::yaml_item(v, &indent, &src.layout);
+                Ok(TextEdit::new(at, at, format!("{nl}{indent}- {item}")))
             }
         },
     }
@@ -400,84 +361,35 @@ fn remove(src: &Source<'_>, parent: &Node, key: &str) -> Result<TextEdit, String
     };
     let entry = &map.entries[i];
     let key_start = entry.key_span.start as usize;
-    match src.syntax {
-        Syntax::Json => {
-            // Keys are quoted in JSON: the entry starts at the opening quote.
-            if let Some(next) = map.entries.get(i + 1) {
-                Ok(TextEdit {
-                    start: key_start,
-                    end: next.key_span.start as usize,
-                    text: String::new(),
-                    creates: None,
-                    container: None,
-                })
-            } else if i > 0 {
-                let prev_end = map.entries[i - 1].value.span.end as usize;
-                Ok(TextEdit {
-                    start: prev_end,
-                    end: entry.value.span.end as usize,
-                    text: String::new(),
-                    creates: None,
-                    container: None,
-                })
-            } else {
-                Ok(TextEdit {
-                    start: parent.span.start as usize,
-                    end: parent.span.end as usize,
-                    text: "{}".into(),
-                    creates: None,
-                    container: None,
-                })
-            }
-        }
-        Syntax::Yaml if src.text.as_bytes().get(parent.span.start as usize) == Some(&b'{') => {
-            let end = entry.value.span.end as usize;
-            if let Some(next) = map.entries.get(i + 1) {
-                Ok(TextEdit {
-                    start: key_start,
-                    end: next.key_span.start as usize,
-                    text: String::new(),
-                    creates: None,
-                    container: None,
-                })
-            } else if i > 0 {
-                Ok(TextEdit {
-                    start: map.entries[i - 1].value.span.end as usize,
-                    end,
-                    text: String::new(),
-                    creates: None,
-                    container: None,
-                })
-            } else {
-                Ok(TextEdit {
-                    start: parent.span.start as usize,
-                    end: parent.span.end as usize,
-                    text: "{}".into(),
-                    creates: None,
-                    container: None,
-                })
-            }
-        }
-        Syntax::Yaml => {
-            if map.entries.len() == 1 {
-                return Err(format!(
-                    "removing `{key}` would leave an empty block mapping"
-                ));
-            }
-            let start = line_start(src.text, key_start);
-            let end = line_end(src.text, last_scalar_end(&entry.value));
-            let end = if src.text[end..].starts_with("\r\n") {
-                end + 2
-            } else {
-                (end + 1).min(src.text.len())
-            };
-            Ok(TextEdit {
-                start,
-                end,
-                text: String::new(),
-                creates: None,
-                container: None,
-            })
-        }
+    let flow = src.syntax == Syntax::Json
+        || src.text.as_bytes().get(parent.span.start as usize) == Some(&b'{');
+    if flow {
+        // JSON and YAML flow mappings: spans are exact, so cut from this key to the next one, or
+        // from the previous value's end (taking the comma) for the last entry.
+        return Ok(if let Some(next) = map.entries.get(i + 1) {
+            TextEdit::new(key_start, next.key_span.start as usize, "")
+        } else if i > 0 {
+            TextEdit::new(
+                map.entries[i - 1].value.span.end as usize,
+                entry.value.span.end as usize,
+                "",
+            )
+        } else {
+            TextEdit::new(parent.span.start as usize, parent.span.end as usize, "{}")
+        });
     }
+    // A YAML block mapping: delete the entry's whole lines.
+    if map.entries.len() == 1 {
+        return Err(format!(
+            "removing `{key}` would leave an empty block mapping"
+        ));
+    }
+    let start = line_start(src.text, key_start);
+    let end = line_end(src.text, last_scalar_end(&entry.value));
+    let end = if src.text[end..].starts_with("\r\n") {
+        end + 2
+    } else {
+        (end + 1).min(src.text.len())
+    };
+    Ok(TextEdit::new(start, end, ""))
 }

@@ -119,6 +119,10 @@ impl Builder<'_> {
                 }
             }
             Event::Scalar(text, style, anchor, tag) => {
+                let start = match style {
+                    ScalarStyle::Literal | ScalarStyle::Folded => self.block_indicator(start),
+                    _ => start,
+                };
                 // An empty node (`{k}`, `k:` with nothing after) comes with the span of the token
                 // after it (`}`, `,` or the next line's key): an edit there would land outside the
                 // value. It gets an empty span, placed after its key in `finish`.
@@ -193,6 +197,38 @@ impl Builder<'_> {
             Event::StreamStart | Event::StreamEnd | Event::DocumentEnd | Event::Nothing => {}
         }
         Ok(())
+    }
+
+    /// Where a block scalar's `|`/`>` header starts: its span then covers the whole value, so
+    /// findings point at the `Key: |` line and a fix can replace the value as a whole.
+    fn block_indicator(&self, content_start: usize) -> usize {
+        let bytes = self.cursor.text.as_bytes();
+        let Some(mut i) = content_start.checked_sub(self.offset) else {
+            return content_start;
+        };
+        i = i.min(bytes.len());
+        while i > 0 && matches!(bytes[i - 1], b' ' | b'\t' | b'\r' | b'\n') {
+            i -= 1;
+        }
+        // A comment may follow the header on its line: `Key: |  # why`.
+        let line_start = bytes[..i]
+            .iter()
+            .rposition(|b| *b == b'\n')
+            .map_or(0, |p| p + 1);
+        let header_line = &bytes[line_start..i];
+        let header = header_line
+            .iter()
+            .rposition(|b| *b == b'|' || *b == b'>')
+            .filter(|&p| {
+                header_line[p + 1..]
+                    .iter()
+                    .all(|b| b"+-0123456789 \t".contains(b))
+                    || header_line[p + 1..].contains(&b'#')
+            });
+        match header {
+            Some(p) => line_start + p + self.offset,
+            None => content_start,
+        }
     }
 
     fn open(&self, start: usize) -> Result<(), LoadError> {

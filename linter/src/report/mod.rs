@@ -1,7 +1,12 @@
 //! Rendering findings: human (codespan snippets) and JSON; CI formats build on the same records.
 
+pub mod github;
 pub mod human;
 pub mod json;
+pub mod junit;
+pub mod outputs;
+pub mod sarif;
+pub mod statistics;
 
 use serde::Serialize;
 

@@ -9,6 +9,9 @@ use super::check::*;
 use super::spec::{self, CheckSpec, RuleSpec};
 use super::{Assertion, Rule, Select, Settings};
 
+mod fixes;
+mod leaf;
+
 /// A validation error: what is wrong and the key path in the rule file where it is.
 #[derive(Debug)]
 pub struct CompileError {
@@ -74,6 +77,7 @@ pub fn compile(spec: RuleSpec, user: &Settings) -> Result<Rule> {
                     message: a.message.clone(),
                     at,
                     fix: a.fix.clone(),
+                    report_unknown: a.on_unknown == Some(spec::OnUnknown::Report),
                 })
             })
         })?;
@@ -104,6 +108,8 @@ pub fn compile(spec: RuleSpec, user: &Settings) -> Result<Rule> {
         assertions,
         expected: spec.examples.fail,
         origin: None,
+        source: String::new(),
+        declared_settings: spec.settings.clone(),
         settings,
     })
 }
@@ -189,46 +195,6 @@ impl Compiler<'_> {
         Ok(())
     }
 
-    fn validate_fix(&mut self, fix: &spec::FixSpec) -> Result<()> {
-        if fix.title.trim().is_empty() {
-            return self.scoped("title", |c| Err(c.error("a fix needs a title")));
-        }
-        if fix.applicability != spec::Applicability::DisplayOnly && fix.ops.is_empty() {
-            return self.scoped("ops", |c| {
-                Err(c.error("a safe or unsafe fix needs at least one operation"))
-            });
-        }
-        for (i, op) in fix.ops.iter().enumerate() {
-            self.scoped("ops", |c| {
-                c.scoped(&i.to_string(), |c| {
-                    let targets = [&op.set, &op.set_if_absent, &op.remove, &op.append];
-                    let adds = [&op.add_parameter, &op.add_resource, &op.add_output];
-                    let n = targets.iter().filter(|t| t.is_some()).count() + adds.iter().filter(|t| t.is_some()).count();
-                    if n != 1 {
-                        return Err(c.error("an operation is exactly one of set, set_if_absent, remove, append, add_parameter, add_resource, add_output"));
-                    }
-                    for t in targets.into_iter().flatten() {
-                        // `{path}` stands for the failing node's path (for rules that check several properties).
-                        if t != "{path}" {
-                            c.path(t)?;
-                        }
-                    }
-                    if op.remove.is_none() && op.value.is_none() {
-                        return Err(c.error("this operation needs a `value`"));
-                    }
-                    if let Some(v) = &op.value {
-                        c.scoped("value", |c| c.settings_exist(v))?;
-                    }
-                    if let Some(on) = &op.on {
-                        c.binding(on)?;
-                    }
-                    Ok(())
-                })
-            })?;
-        }
-        Ok(())
-    }
-
     fn globs(&self, types: &[String]) -> Result<Vec<TypeGlob>> {
         if types.is_empty() {
             return Err(self.error("list at least one resource type (or `*`)"));
@@ -285,18 +251,6 @@ impl Compiler<'_> {
         Ok(value.clone())
     }
 
-    /// Checks every `{setting: name}` inside a value (fix values nest them) names a setting.
-    fn settings_exist(&self, value: &Json) -> Result<()> {
-        match value {
-            Json::Object(map) if map.len() == 1 && map.contains_key("setting") => {
-                self.literal(value).map(drop)
-            }
-            Json::Object(map) => map.values().try_for_each(|v| self.settings_exist(v)),
-            Json::Array(items) => items.iter().try_for_each(|v| self.settings_exist(v)),
-            _ => Ok(()),
-        }
-    }
-
     fn number(&self, value: &Json) -> Result<f64> {
         let v = self.literal(value)?;
         v.as_f64()
@@ -314,9 +268,11 @@ impl Compiler<'_> {
 
     fn check(&mut self, s: &CheckSpec) -> Result<Check> {
         let top_level = self.at.len() == 2 && self.at[0] == "assert";
-        if !top_level && (s.message.is_some() || s.at.is_some() || s.fix.is_some()) {
+        let assertion_only =
+            s.message.is_some() || s.at.is_some() || s.fix.is_some() || s.on_unknown.is_some();
+        if !top_level && assertion_only {
             return Err(self.error(
-                "`message`, `at` and `fix` belong to a top-level assertion under `assert:`",
+                "`message`, `at`, `fix` and `on_unknown` belong to a top-level assertion under `assert:`",
             ));
         }
         if s.then.is_some() && s.when.is_none() {
@@ -489,121 +445,6 @@ impl Compiler<'_> {
             });
         }
         Err(self.error("unreachable: operator counted but not compiled"))
-    }
-
-    fn leaf_tests(&mut self, s: &CheckSpec) -> Result<Vec<Test>> {
-        let mut tests = Vec::new();
-        if let Some(e) = s.exists {
-            tests.push(Test::Exists(e));
-        }
-        if let Some(v) = &s.equals {
-            tests.push(Test::Equals(self.scoped("equals", |c| c.literal(v))?));
-        }
-        if let Some(v) = &s.not_equals {
-            tests.push(Test::NotEquals(
-                self.scoped("not_equals", |c| c.literal(v))?,
-            ));
-        }
-        if let Some(list) = &s.not_one_of {
-            let values = self.scoped("not_one_of", |c| {
-                list.iter()
-                    .map(|v| c.literal(v))
-                    .collect::<Result<Vec<_>>>()
-            })?;
-            tests.push(Test::NotOneOf(values));
-        }
-        if let Some(list) = &s.one_of {
-            let values = self.scoped("one_of", |c| {
-                list.iter()
-                    .map(|v| c.literal(v))
-                    .collect::<Result<Vec<_>>>()
-            })?;
-            tests.push(Test::OneOf(values));
-        }
-        if let Some(r) = &s.matches {
-            tests.push(Test::Matches(self.scoped("matches", |c| c.regex(r))?));
-        }
-        if let Some(r) = &s.not_matches {
-            tests.push(Test::NotMatches(
-                self.scoped("not_matches", |c| c.regex(r))?,
-            ));
-        }
-        if let Some(v) = &s.contains {
-            tests.push(Test::Contains(self.scoped("contains", |c| c.literal(v))?));
-        }
-        for (key, value, op) in [
-            ("gt", &s.gt, CompareOp::Gt),
-            ("gte", &s.gte, CompareOp::Gte),
-            ("lt", &s.lt, CompareOp::Lt),
-            ("lte", &s.lte, CompareOp::Lte),
-        ] {
-            if let Some(v) = value {
-                tests.push(Test::Compare(op, self.scoped(key, |c| c.number(v))?));
-            }
-        }
-        if let Some(expected) = s.mentions_suffix {
-            let parameter = self
-                .settings
-                .get("suffix_parameter")
-                .and_then(Json::as_str)
-                .unwrap_or("EnvironmentSuffix")
-                .to_string();
-            let literal = self
-                .settings
-                .get("env_suffix")
-                .and_then(Json::as_str)
-                .filter(|s| !s.is_empty())
-                .map(str::to_string);
-            tests.push(Test::MentionsSuffix {
-                expected,
-                parameter,
-                literal,
-            });
-        }
-        if let Some(k) = s.known {
-            tests.push(Test::Known(k));
-        }
-        if let Some(r) = &s.key_matches {
-            tests.push(Test::KeyMatches(
-                self.scoped("key_matches", |c| c.regex(r))?,
-            ));
-        }
-        if let Some(cap) = &s.captures {
-            let (regex, allowed) = self.scoped("captures", |c| {
-                let regex = c.scoped("regex", |c| c.regex(&cap.regex))?;
-                let allowed = c.scoped("all_in", |c| {
-                    let v = c.literal(&cap.all_in)?;
-                    let list = v.as_array().cloned().unwrap_or_else(|| vec![v.clone()]);
-                    list.iter()
-                        .map(|x| {
-                            x.as_str()
-                                .map(str::to_string)
-                                .ok_or_else(|| c.error("`all_in` is a list of strings"))
-                        })
-                        .collect::<Result<Vec<_>>>()
-                })?;
-                Ok((regex, allowed))
-            })?;
-            tests.push(Test::Captures { regex, allowed });
-        }
-        if let Some(v) = &s.opens_any_port {
-            let ports = self.scoped("opens_any_port", |c| {
-                let v = c.literal(v)?;
-                let list = v.as_array().cloned().unwrap_or_else(|| vec![v.clone()]);
-                list.iter()
-                    .map(|p| {
-                        p.as_u64()
-                            .and_then(|n| u16::try_from(n).ok())
-                            .ok_or_else(|| c.error("ports are numbers from 0 to 65535"))
-                    })
-                    .collect::<Result<Vec<_>>>()
-            })?;
-            tests.push(Test::OpensAnyPort(ports));
-        }
-        if let Some(n) = s.nonempty {
-            tests.push(Test::Nonempty(n));
-        }
-        Ok(tests)
     }
 
     fn bind(&mut self, name: &Option<String>) -> Result<()> {

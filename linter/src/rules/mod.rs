@@ -46,6 +46,10 @@ pub struct Rule {
     pub origin: Option<PathBuf>,
     /// Effective settings (rule defaults overridden by the user's), for messages.
     pub settings: BTreeMap<String, Json>,
+    /// The settings the rule file declares, with their defaults (config values are checked against them).
+    pub declared_settings: BTreeMap<String, Json>,
+    /// Where the rule was read from (`rules/s3/x.yaml` for built-ins), for documentation links.
+    pub source: String,
 }
 
 /// Subject selection.
@@ -68,6 +72,8 @@ pub struct Assertion {
     pub at: Option<PathPattern>,
     /// Declared fix.
     pub fix: Option<FixSpec>,
+    /// Whether an undecidable check is reported as "cannot verify".
+    pub report_unknown: bool,
 }
 
 impl Rule {
@@ -106,6 +112,8 @@ impl Settings {
 pub struct RuleSet {
     /// Sorted by code.
     pub rules: Vec<Rule>,
+    /// How template suppressions are judged (config `unsuppressable`, meta rule settings).
+    pub policy: crate::suppress::Policy,
 }
 
 mod embedded {
@@ -256,24 +264,42 @@ pub fn parse_rule(name: &str, text: &str, settings: &Settings) -> Result<Rule, R
         .map_err(|e| RuleFileError::new(name, text, e.span, e.message, e.help))?;
     let json = root.to_json();
     let spec: spec::RuleSpec = serde_path_to_error::deserialize(&json).map_err(|e| {
-        let keys: Vec<String> = e.path().iter().map(|seg| seg.to_string()).collect();
+        let mut keys: Vec<String> = e
+            .path()
+            .iter()
+            .map(|seg| {
+                seg.to_string()
+                    .trim_matches(|c| c == '[' || c == ']')
+                    .to_string()
+            })
+            .collect();
+        // serde names an unknown field in its message, not its path: point at the key itself.
+        let message = e.inner().to_string();
+        if let Some(field) = message
+            .strip_prefix("unknown field `")
+            .and_then(|m| m.split('`').next())
+        {
+            keys.push(field.to_string());
+        }
         let span = span_of(&root, &keys);
         RuleFileError::new(
             name,
             text,
             Some(span),
             e.inner().to_string(),
-            Some("see `tap-lint explain --format` or README `Writing a rule`".into()),
+            Some("the rule format is described in README.md, `Writing a rule`".into()),
         )
     })?;
-    compile::compile(spec, settings).map_err(|e| {
+    let mut rule = compile::compile(spec, settings).map_err(|e| {
         let span = span_of(&root, &e.path);
         RuleFileError::new(name, text, Some(span), e.message, None)
-    })
+    })?;
+    rule.source = name.to_string();
+    Ok(rule)
 }
 
 /// The span of the deepest node that exists along a key path (keys are labelled at their key).
-fn span_of(root: &Node, keys: &[String]) -> Span {
+pub(crate) fn span_of(root: &Node, keys: &[String]) -> Span {
     let mut node = root;
     let mut span = root.span;
     for key in keys {

@@ -173,6 +173,20 @@ pub struct CheckSpec {
     pub at: Option<String>,
     /// Assertions only: the automatic fix for this assertion's failures.
     pub fix: Option<FixSpec>,
+    /// Assertions only: `report` turns "cannot be known statically" into an info finding
+    /// ("cannot verify") instead of skipping silently.
+    pub on_unknown: Option<OnUnknown>,
+}
+
+/// What an assertion does when its check cannot be decided statically.
+#[derive(Clone, Copy, Debug, Default, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum OnUnknown {
+    /// Say nothing (the default: no false positives, no noise).
+    #[default]
+    Skip,
+    /// Report an info finding saying the rule could not verify the resource.
+    Report,
 }
 
 /// What an absent path means for a value test.

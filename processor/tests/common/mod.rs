@@ -96,10 +96,6 @@ impl TestDb {
             .database(&name);
         let url = with_database(&admin, &name);
         let pool = lazy_pool(options, 4, Duration::from_secs(5));
-        processor::catalog::MIGRATOR
-            .run(&pool)
-            .await
-            .expect("migrations apply");
         Self { name, url, pool }
     }
 
@@ -191,7 +187,7 @@ pub async fn create_bucket(s3: &aws_sdk_s3::Client) -> String {
             panic!(
                 "cannot create a bucket on moto at {} ({}); run processor/scripts/start-moto.sh",
                 moto_endpoint(),
-                aws_sdk_s3::Error::from(e)
+                aws_sdk_s3::error::DisplayErrorContext(&e)
             )
         });
     bucket
@@ -228,10 +224,11 @@ pub struct Env {
 impl Env {
     /// Sets up a database, a bucket and a key prefix.
     pub async fn new() -> Self {
+        // Services are checked before the database is created, so a missing one leaks nothing.
         require_redis().await;
-        let db = TestDb::create().await;
         let s3 = s3_client(&moto_endpoint());
         let bucket = create_bucket(&s3).await;
+        let db = TestDb::create().await;
         let prefix = format!("{}:product:", unique("proc-test-"));
         Self {
             db,

@@ -1,0 +1,222 @@
+//! The lint command's run: config, selection, discovery, baseline, and every requested report.
+
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+
+use tap_lint::baseline::{Baseline, BaselineWriter};
+use tap_lint::config::{Config, FailOn as ConfigFailOn, matches_rule};
+use tap_lint::discover::discover;
+use tap_lint::fix::FixOptions;
+use tap_lint::lint::{self, LintOptions};
+use tap_lint::report::outputs::{self, Destination, Output};
+use tap_lint::report::statistics::Statistics;
+use tap_lint::report::{Summary, human};
+use tap_lint::rules::{RuleSet, Severity};
+use tap_lint::suppress::META_RULES;
+
+use super::{
+    Color, EXIT_CLEAN, EXIT_ERROR, EXIT_FINDINGS, FailOn, LintArgs, fix_phase, load_config,
+    load_rules,
+};
+
+/// Runs the lint command with its reports already paired with their destinations.
+pub(super) fn lint(
+    args: LintArgs,
+    pairs: Vec<(outputs::Format, Option<PathBuf>)>,
+) -> miette::Result<u8> {
+    if args.paths.is_empty() {
+        miette::bail!(
+            help = "tap-lint cdk.out   or   tap-lint template.yaml",
+            "no paths given"
+        );
+    }
+    if let Some(n) = args.threads {
+        // Ignore the error when a global pool already exists (only possible in embedding programs).
+        let _ = rayon::ThreadPoolBuilder::new()
+            .num_threads(n.max(1))
+            .build_global();
+    }
+    let config = load_config(&args.rules)?;
+    let mut set = load_rules(&args.rules, config.as_ref())?;
+    select(&mut set, &args, config.as_ref())?;
+
+    let (mut targets, discover_errors) = discover(&args.paths);
+    if let Some(c) = &config {
+        let filter = c.file_filter()?;
+        targets.retain(|t| args.paths.contains(&t.path) || filter.accepts(&t.path));
+    }
+    if args.fix || args.fix_only || args.diff {
+        let opts = FixOptions {
+            unsafe_fixes: args.unsafe_fixes,
+        };
+        let outcome = fix_phase(&targets, &set, opts, args.diff);
+        if args.diff || args.fix_only {
+            return Ok(if outcome.errors > 0 || !discover_errors.is_empty() {
+                EXIT_ERROR
+            } else if args.diff && outcome.changed > 0 {
+                EXIT_FINDINGS
+            } else {
+                EXIT_CLEAN
+            });
+        }
+    }
+    let mut baseline = args.baseline.as_deref().map(Baseline::load).transpose()?;
+    let mut recorder = args.write_baseline.as_deref().map(BaselineWriter::new);
+
+    let human_on_stdout = pairs
+        .iter()
+        .any(|(f, p)| *f == outputs::Format::Human && p.is_none());
+    let color = human_on_stdout
+        && pairs
+            .iter()
+            .all(|(f, p)| *f != outputs::Format::Human || p.is_none())
+        && match args.color {
+            Color::Always => true,
+            Color::Never => false,
+            Color::Auto => {
+                std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+                    && std::io::stdout().is_terminal()
+            }
+        };
+    let io = |e: std::io::Error| miette::miette!("cannot write the report: {e}");
+    let mut reports = Vec::new();
+    for (format, path) in &pairs {
+        let dest = Destination::open(path.as_deref()).map_err(io)?;
+        reports.push(Output::start(*format, dest, &set).map_err(io)?);
+    }
+    let wants_human = pairs.iter().any(|(f, _)| *f == outputs::Format::Human);
+    let opts = LintOptions {
+        human: wants_human.then_some(human::Style { color }),
+        fix_edits: pairs.iter().any(|(f, _)| *f == outputs::Format::Sarif),
+    };
+
+    let mut summary = Summary::default();
+    let mut statistics = Statistics::default();
+    let mut hard_errors = discover_errors.len();
+    for e in &discover_errors {
+        eprintln!("error: {}: {}", e.path.display(), e.message);
+    }
+    let mut failed = None;
+    lint::lint_stream(&targets, &set, opts, |mut report| {
+        if let Some(r) = recorder.as_mut() {
+            r.add(&report);
+        }
+        if let Some(b) = baseline.as_mut() {
+            b.filter(&mut report);
+        }
+        summary.add(&report);
+        statistics.add(&report);
+        hard_errors += report.errors.len();
+        for (out, (_, path)) in reports.iter_mut().zip(&pairs) {
+            let listing = !(args.statistics && path.is_none());
+            if failed.is_none()
+                && let Err(e) = out.file(&report, listing)
+            {
+                failed = Some(e);
+            }
+        }
+    });
+    if let Some(e) = failed {
+        return Err(io(e));
+    }
+
+    // Statistics and baseline lines end the human report on stdout, else go to stderr.
+    let mut trailer = Vec::new();
+    if args.statistics {
+        statistics.write(&mut trailer).map_err(io)?;
+    }
+    if let Some(b) = &baseline {
+        writeln!(
+            trailer,
+            "{} finding(s) hidden by the baseline; {} baselined finding(s) fixed",
+            b.baselined,
+            b.fixed()
+        )
+        .map_err(io)?;
+    }
+    let trailer = String::from_utf8_lossy(&trailer).into_owned();
+    if !human_on_stdout && !trailer.is_empty() {
+        eprint!("{trailer}");
+    }
+    for (out, (_, path)) in reports.into_iter().zip(&pairs) {
+        out.finish(&summary, if path.is_none() { &trailer } else { "" })
+            .map_err(io)?;
+    }
+    if let Some(r) = recorder {
+        let path = args.write_baseline.clone().unwrap_or_default();
+        let n = r
+            .write()
+            .map_err(|e| miette::miette!("cannot write the baseline {}: {e}", path.display()))?;
+        eprintln!("wrote {n} finding(s) to the baseline {}", path.display());
+    }
+    if targets.is_empty() && discover_errors.is_empty() {
+        eprintln!("warning: no templates found under the given paths");
+    }
+    let fail_on = args
+        .fail_on
+        .unwrap_or(match config.as_ref().and_then(Config::fail_on) {
+            Some(ConfigFailOn::Error) => FailOn::Error,
+            Some(ConfigFailOn::Info) => FailOn::Info,
+            Some(ConfigFailOn::Never) => FailOn::Never,
+            Some(ConfigFailOn::Warning) | None => FailOn::Warning,
+        });
+    let threshold = match fail_on {
+        FailOn::Error => Some(Severity::Error),
+        FailOn::Warning => Some(Severity::Warning),
+        FailOn::Info => Some(Severity::Info),
+        FailOn::Never => None,
+    };
+    Ok(if hard_errors > 0 {
+        EXIT_ERROR
+    } else if args.write_baseline.is_some() {
+        EXIT_CLEAN
+    } else if threshold.is_some_and(|t| summary.at_or_above(t) > 0) {
+        EXIT_FINDINGS
+    } else {
+        EXIT_CLEAN
+    })
+}
+
+/// Applies `select`/`ignore` from the CLI and the config: CLI `--select` replaces the config's,
+/// CLI `--ignore` adds to it; keys are codes, names or categories (meta rules: `suppression`).
+fn select(set: &mut RuleSet, args: &LintArgs, config: Option<&Config>) -> miette::Result<()> {
+    for key in args.select.iter().chain(&args.ignore) {
+        let known = set
+            .policy
+            .known
+            .iter()
+            .any(|(c, n)| matches_rule(key, c, n, ""))
+            || set.rules.iter().any(|r| r.category == *key)
+            || META_RULES
+                .iter()
+                .any(|m| matches_rule(key, m.code, m.name, "suppression"));
+        if !known {
+            miette::bail!(
+                help = "`tap-lint rules` lists codes, names and categories",
+                "unknown rule `{key}`"
+            );
+        }
+    }
+    let select: Vec<String> = if args.select.is_empty() {
+        config.map(|c| c.select().to_vec()).unwrap_or_default()
+    } else {
+        args.select.clone()
+    };
+    let ignore: Vec<&String> = config
+        .map(Config::ignore)
+        .unwrap_or_default()
+        .iter()
+        .chain(&args.ignore)
+        .collect();
+    let chosen = |code: &str, name: &str, category: &str| {
+        (select.is_empty() || select.iter().any(|k| matches_rule(k, code, name, category)))
+            && !ignore.iter().any(|k| matches_rule(k, code, name, category))
+    };
+    set.retain(|r| chosen(&r.code, &r.name, &r.category));
+    for m in &META_RULES {
+        if !chosen(m.code, m.name, "suppression") {
+            set.policy.disabled.insert(m.code.to_string());
+        }
+    }
+    Ok(())
+}

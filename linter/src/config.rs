@@ -1,0 +1,404 @@
+//! `.tap-lint.yaml`: rule selection, severities, settings, rule folders, file globs, `fail-on`.
+//!
+//! Parsed with the template loader so every value keeps its span, then deserialised with serde;
+//! every mistake is shown inside the config file (the cargo-deny habit).
+
+// A SourceError carries the file text for miette; it is built at most once per run, on the way
+// out, so its size on the error path costs nothing worth boxing for.
+#![allow(clippy::result_large_err)]
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use globset::{GlobSet, GlobSetBuilder};
+use miette::{NamedSource, SourceSpan};
+use serde::Deserialize;
+use serde_json::Value as Json;
+
+use crate::load::{self, Syntax};
+use crate::model::node::{Node, Span};
+use crate::rules::{RuleSet, Settings, Severity, span_of};
+use crate::suppress::{META_RULES, meta_rule};
+
+/// The file name looked for from the working directory upwards.
+pub const FILE_NAME: &str = ".tap-lint.yaml";
+
+/// A mistake in a file tap-lint reads (config, baseline), shown inside the file with miette.
+#[derive(Debug, thiserror::Error, miette::Diagnostic)]
+#[error("{message}")]
+#[diagnostic(code(tap_lint::config))]
+pub struct SourceError {
+    /// What is wrong, prefixed with the file name.
+    pub message: String,
+    #[source_code]
+    src: NamedSource<String>,
+    #[label("here")]
+    span: Option<SourceSpan>,
+    #[help]
+    help: Option<String>,
+}
+
+impl SourceError {
+    /// An error at a place in a file (or about the whole file when `span` is None).
+    pub fn new(
+        file: &str,
+        text: &str,
+        span: Option<Span>,
+        message: String,
+        help: Option<String>,
+    ) -> Self {
+        SourceError {
+            message: format!("{file}: {message}"),
+            src: NamedSource::new(file, text.to_string()),
+            span: span.map(|s| SourceSpan::from(s.range())),
+            help,
+        }
+    }
+}
+
+/// The lowest severity that fails a run.
+#[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum FailOn {
+    /// Only errors.
+    Error,
+    /// Warnings and errors (the default).
+    Warning,
+    /// Everything.
+    Info,
+    /// Never fail on findings.
+    Never,
+}
+
+/// The config file as written.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+struct Spec {
+    #[serde(default)]
+    select: Vec<String>,
+    #[serde(default)]
+    ignore: Vec<String>,
+    #[serde(default)]
+    severity: BTreeMap<String, Severity>,
+    #[serde(default)]
+    settings: BTreeMap<String, Json>,
+    #[serde(default)]
+    rule_folders: Vec<String>,
+    #[serde(default)]
+    include: Vec<String>,
+    #[serde(default)]
+    exclude: Vec<String>,
+    #[serde(default)]
+    fail_on: Option<FailOn>,
+    #[serde(default)]
+    unsuppressable: Vec<String>,
+}
+
+/// A loaded config file, kept with its text and tree so later checks can point into it.
+#[derive(Debug)]
+pub struct Config {
+    /// Where it was read from.
+    pub path: PathBuf,
+    text: String,
+    root: Node,
+    spec: Spec,
+}
+
+/// Looks for `.tap-lint.yaml` in `start` and its parents.
+pub fn find(start: &Path) -> Option<PathBuf> {
+    start
+        .ancestors()
+        .map(|dir| dir.join(FILE_NAME))
+        .find(|p| p.is_file())
+}
+
+impl Config {
+    /// Reads and deserialises a config file; unknown keys and bad values point at their line.
+    pub fn load(path: &Path) -> Result<Config, SourceError> {
+        let name = path.display().to_string();
+        let text = std::fs::read_to_string(path).map_err(|e| {
+            SourceError::new(
+                &name,
+                "",
+                None,
+                format!("cannot read the config file: {e}"),
+                None,
+            )
+        })?;
+        let root = match load::parse(text.as_bytes(), Syntax::Yaml) {
+            Ok(Node {
+                value: crate::model::node::Value::Null,
+                span,
+            }) => Node::new(span, crate::model::node::Value::Map(Default::default())),
+            Ok(root) => root,
+            Err(e) => return Err(SourceError::new(&name, &text, e.span, e.message, e.help)),
+        };
+        let spec: Spec = serde_path_to_error::deserialize(root.to_json()).map_err(|e| {
+            let keys: Vec<String> = e.path().iter().map(|seg| seg.to_string()).collect();
+            let span = span_of(&root, &keys);
+            SourceError::new(
+                &name,
+                &text,
+                Some(span),
+                e.inner().to_string(),
+                Some("`tap-lint init` writes a commented config with every key".into()),
+            )
+        })?;
+        Ok(Config {
+            path: path.to_path_buf(),
+            text,
+            root,
+            spec,
+        })
+    }
+
+    /// An error at a key path inside this file.
+    fn error(&self, keys: &[&str], message: String, help: Option<String>) -> SourceError {
+        let keys: Vec<String> = keys.iter().map(|k| (*k).to_string()).collect();
+        SourceError::new(
+            &self.path.display().to_string(),
+            &self.text,
+            Some(span_of(&self.root, &keys)),
+            message,
+            help,
+        )
+    }
+
+    /// The folder the config lives in: rule folders and globs are relative to it.
+    pub fn dir(&self) -> PathBuf {
+        match self.path.parent() {
+            Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+            _ => PathBuf::from("."),
+        }
+    }
+
+    /// Extra rule folders, resolved against the config's folder.
+    pub fn rule_dirs(&self) -> Vec<PathBuf> {
+        self.spec
+            .rule_folders
+            .iter()
+            .map(|d| self.dir().join(d))
+            .collect()
+    }
+
+    /// Rule settings from the config (the CLI overrides them).
+    pub fn settings(&self) -> &BTreeMap<String, Json> {
+        &self.spec.settings
+    }
+
+    /// `fail-on`, when set.
+    pub fn fail_on(&self) -> Option<FailOn> {
+        self.spec.fail_on
+    }
+
+    /// Rules selected by the config (the CLI's `--select` replaces them).
+    pub fn select(&self) -> &[String] {
+        &self.spec.select
+    }
+
+    /// Rules ignored by the config (the CLI's `--ignore` adds to them).
+    pub fn ignore(&self) -> &[String] {
+        &self.spec.ignore
+    }
+
+    /// Checks settings against the ones the defaults and the loaded rules declare (name and type).
+    pub fn check_settings(&self, rules: &RuleSet) -> Result<(), SourceError> {
+        let mut known = Settings::defaults().values;
+        for r in &rules.rules {
+            for (k, v) in &r.declared_settings {
+                known.entry(k.clone()).or_insert_with(|| v.clone());
+            }
+        }
+        for (key, value) in &self.spec.settings {
+            let Some(default) = known.get(key) else {
+                let names: Vec<&str> = known.keys().map(String::as_str).collect();
+                return Err(self.error(
+                    &["settings", key],
+                    format!("unknown setting `{key}`"),
+                    Some(format!("known settings: {}", names.join(", "))),
+                ));
+            };
+            if !same_kind(default, value) {
+                return Err(self.error(
+                    &["settings", key],
+                    format!(
+                        "setting `{key}` must be {}, like its default {default}",
+                        kind(default)
+                    ),
+                    None,
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// Checks every rule key (select, ignore, severity, unsuppressable) names a rule, code or
+    /// category, then applies severities and `unsuppressable` to the rule set.
+    pub fn apply(&self, set: &mut RuleSet) -> Result<(), SourceError> {
+        let lists = [
+            ("select", &self.spec.select),
+            ("ignore", &self.spec.ignore),
+            ("unsuppressable", &self.spec.unsuppressable),
+        ];
+        for (section, keys) in lists {
+            for (i, key) in keys.iter().enumerate() {
+                if !is_rule_key(set, key, section != "unsuppressable") {
+                    return Err(self.error(
+                        &[section, &i.to_string()],
+                        format!("`{key}` is not a rule code, name or category"),
+                        Some("`tap-lint rules` lists codes, names and categories".into()),
+                    ));
+                }
+            }
+        }
+        for (key, severity) in &self.spec.severity {
+            if !is_rule_key(set, key, true) {
+                return Err(self.error(
+                    &["severity", key],
+                    format!("`{key}` is not a rule code, name or category"),
+                    Some("`tap-lint rules` lists codes, names and categories".into()),
+                ));
+            }
+            for r in set
+                .rules
+                .iter_mut()
+                .filter(|r| matches_rule(key, &r.code, &r.name, &r.category))
+            {
+                r.severity = *severity;
+            }
+            for m in META_RULES
+                .iter()
+                .filter(|m| matches_rule(key, m.code, m.name, "suppression"))
+            {
+                set.policy.severity.insert(m.code.to_string(), *severity);
+            }
+        }
+        for key in &self.spec.unsuppressable {
+            for r in set
+                .rules
+                .iter()
+                .filter(|r| matches_rule(key, &r.code, &r.name, &r.category))
+            {
+                set.policy.unsuppressable.insert(r.code.clone());
+            }
+        }
+        Ok(())
+    }
+
+    /// The include/exclude filter for files found by walking folders.
+    pub fn file_filter(&self) -> Result<FileFilter, SourceError> {
+        let build = |section: &str, globs: &[String]| -> Result<Option<GlobSet>, SourceError> {
+            if globs.is_empty() {
+                return Ok(None);
+            }
+            let mut b = GlobSetBuilder::new();
+            for (i, g) in globs.iter().enumerate() {
+                let glob = globset::GlobBuilder::new(g)
+                    .literal_separator(true)
+                    .build()
+                    .map_err(|e| {
+                        self.error(
+                            &[section, &i.to_string()],
+                            format!("bad glob: {}", e.kind()),
+                            Some("globs use `*`, `**`, `?`, `[ab]` and `{a,b}`".into()),
+                        )
+                    })?;
+                b.add(glob);
+            }
+            b.build()
+                .map(Some)
+                .map_err(|e| self.error(&[section], e.to_string(), None))
+        };
+        Ok(FileFilter {
+            dir: absolute(&self.dir()),
+            include: build("include", &self.spec.include)?,
+            exclude: build("exclude", &self.spec.exclude)?,
+        })
+    }
+}
+
+/// Include/exclude globs, matched against paths relative to the config's folder; a glob without
+/// `/` also matches the file name alone (like `.gitignore`).
+#[derive(Debug)]
+pub struct FileFilter {
+    dir: PathBuf,
+    include: Option<GlobSet>,
+    exclude: Option<GlobSet>,
+}
+
+impl FileFilter {
+    /// Whether a discovered file is linted.
+    pub fn accepts(&self, path: &Path) -> bool {
+        let abs = absolute(path);
+        let rel = abs.strip_prefix(&self.dir).unwrap_or(&abs);
+        let name = Path::new(rel.file_name().unwrap_or_default());
+        let hit = |set: &GlobSet| set.is_match(rel) || set.is_match(name);
+        self.include.as_ref().is_none_or(hit) && !self.exclude.as_ref().is_some_and(hit)
+    }
+}
+
+/// A path made absolute against the working directory, with `.` and `..` resolved lexically.
+pub fn absolute(path: &Path) -> PathBuf {
+    let joined = std::env::current_dir().map_or_else(|_| path.to_path_buf(), |cwd| cwd.join(path));
+    let mut out = PathBuf::new();
+    for c in joined.components() {
+        match c {
+            std::path::Component::CurDir => {}
+            std::path::Component::ParentDir => {
+                out.pop();
+            }
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// Whether `key` is a code, name or category of a loaded rule (or a meta rule when allowed).
+fn is_rule_key(set: &RuleSet, key: &str, meta_allowed: bool) -> bool {
+    let known = if set.policy.known.is_empty() {
+        set.rules
+            .iter()
+            .any(|r| matches_rule(key, &r.code, &r.name, &r.category))
+    } else {
+        set.policy
+            .known
+            .iter()
+            .any(|(c, n)| matches_rule(key, c, n, ""))
+            || set.rules.iter().any(|r| r.category == key)
+    };
+    known || (meta_allowed && (meta_rule(key).is_some() || key == "suppression"))
+}
+
+/// Whether a config or CLI key selects a rule: its code (any case), name or category.
+pub fn matches_rule(key: &str, code: &str, name: &str, category: &str) -> bool {
+    code.eq_ignore_ascii_case(key) || name == key || (!category.is_empty() && category == key)
+}
+
+fn same_kind(default: &Json, value: &Json) -> bool {
+    match default {
+        Json::Null => true,
+        Json::Array(items) => value.as_array().is_some_and(|v| match items.first() {
+            Some(first) => v
+                .iter()
+                .all(|x| std::mem::discriminant(x) == std::mem::discriminant(first)),
+            None => true,
+        }),
+        Json::Number(n) if n.is_u64() => value.is_u64(),
+        d => std::mem::discriminant(d) == std::mem::discriminant(value),
+    }
+}
+
+fn kind(v: &Json) -> &'static str {
+    match v {
+        Json::Null => "anything",
+        Json::Bool(_) => "true or false",
+        Json::Number(n) if n.is_u64() => "a whole number of at least 0",
+        Json::Number(_) => "a number",
+        Json::String(_) => "a string",
+        Json::Array(_) => "a list",
+        Json::Object(_) => "a mapping",
+    }
+}
+
+/// The commented default config `tap-lint init` writes.
+pub const DEFAULT_CONFIG: &str = include_str!("config_default.yaml");

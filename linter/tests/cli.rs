@@ -1,0 +1,227 @@
+//! The command line as users meet it: exit codes, usage and rule-file errors, user rules,
+//! explain and rules listings.
+
+mod common;
+
+use common::{root, run, run_in, stderr, stdout};
+
+#[test]
+fn exit_codes_follow_fail_on() {
+    let fixture = "fixtures/noncompliant/template.yaml";
+    assert_eq!(run(&[fixture]).status.code(), Some(1));
+    assert_eq!(run(&["--fail-on", "never", fixture]).status.code(), Some(0));
+    assert_eq!(
+        run(&["fixtures/compliant/template.yaml"]).status.code(),
+        Some(0)
+    );
+    // Only warnings: fail on warning (the default), pass when failing on errors only.
+    let warnings = ["--select", "log-group-without-retention", fixture];
+    assert_eq!(run(&warnings).status.code(), Some(1));
+    let mut errors_only = vec!["--fail-on", "error"];
+    errors_only.extend(warnings);
+    assert_eq!(run(&errors_only).status.code(), Some(0));
+}
+
+#[test]
+fn unreadable_input_exits_2_but_the_other_files_are_still_linted() {
+    let out = run(&[
+        "--format",
+        "json",
+        "no/such/file.yaml",
+        "fixtures/hostile/duplicate-keys.json",
+        "fixtures/noncompliant/template.yaml",
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("no/such/file.yaml: no such file or folder"),
+        "{}",
+        stderr(&out)
+    );
+    let doc: serde_json::Value = serde_json::from_str(&stdout(&out)).expect("json");
+    assert!(doc["summary"]["findings"].as_u64().unwrap_or(0) >= 28);
+    assert_eq!(
+        doc["errors"][0]["file"],
+        "fixtures/hostile/duplicate-keys.json"
+    );
+    assert_eq!(doc["errors"][0]["line"], 9);
+}
+
+#[test]
+fn usage_errors_exit_2_with_a_hint() {
+    let no_paths = run(&[]);
+    assert_eq!(no_paths.status.code(), Some(2));
+    assert!(
+        stderr(&no_paths).contains("no paths given"),
+        "{}",
+        stderr(&no_paths)
+    );
+    let unknown = run(&[
+        "--select",
+        "no-such-rule",
+        "fixtures/compliant/template.yaml",
+    ]);
+    assert_eq!(unknown.status.code(), Some(2));
+    assert!(stderr(&unknown).contains("unknown rule `no-such-rule`"));
+    let bad_set = run(&["--set", "oops", "fixtures/compliant/template.yaml"]);
+    assert_eq!(bad_set.status.code(), Some(2));
+    assert!(stderr(&bad_set).contains("is not KEY=VALUE"));
+    let bad_flag = run(&["--no-such-flag"]);
+    assert_eq!(bad_flag.status.code(), Some(2));
+}
+
+const USER_RULE: &str = r#"code: ACME001
+name: queue-without-dead-letter
+severity: warning
+category: reliability
+summary: A queue has no dead-letter queue.
+message: "{resource} has no redrive policy"
+docs: {what: w, why: w, bad: b, good: g, fix: f}
+select:
+  types: [AWS::SQS::Queue]
+assert:
+  - path: /Properties/RedrivePolicy
+    exists: true
+examples:
+  fail: {BareQueue: 1}
+"#;
+
+#[test]
+fn user_rules_load_from_a_folder_and_test_against_their_examples() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let rules = dir.path().join("rules");
+    std::fs::create_dir(&rules).expect("mkdir");
+    std::fs::write(rules.join("queue-without-dead-letter.yaml"), USER_RULE).expect("write rule");
+    std::fs::write(
+        rules.join("queue-without-dead-letter.fail.yaml"),
+        "Resources:\n  BareQueue: {Type: AWS::SQS::Queue}\n",
+    )
+    .expect("write example");
+    std::fs::write(
+        rules.join("queue-without-dead-letter.pass.yaml"),
+        "Resources:\n  Queue: {Type: AWS::SQS::Queue, Properties: {RedrivePolicy: {maxReceiveCount: 3}}}\n",
+    )
+    .expect("write example");
+    let tested = run_in(dir.path(), &["test-rules", "rules"]);
+    assert_eq!(tested.status.code(), Some(0), "{}", stdout(&tested));
+    assert!(stdout(&tested).contains("1 passed, 0 failed"));
+    let linted = run_in(
+        dir.path(),
+        &[
+            "--rules",
+            "rules",
+            "--no-builtin",
+            "--format",
+            "json",
+            "rules/queue-without-dead-letter.fail.yaml",
+        ],
+    );
+    assert_eq!(linted.status.code(), Some(1));
+    assert!(stdout(&linted).contains("\"code\":\"ACME001\""));
+}
+
+#[test]
+fn a_broken_rule_file_is_shown_at_its_place() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let broken = USER_RULE.replace("    exists: true", "    exsts: true");
+    std::fs::write(dir.path().join("broken.yaml"), broken).expect("write");
+    let out = run_in(dir.path(), &["--rules", ".", "x.yaml"]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = stderr(&out);
+    assert!(err.contains("unknown field `exsts`"), "{err}");
+    assert!(
+        err.contains("broken.yaml:12:5"),
+        "the error points into the rule file: {err}"
+    );
+    let placeholder = USER_RULE.replace("{resource} has", "{resorce} has");
+    std::fs::write(dir.path().join("broken.yaml"), placeholder).expect("write");
+    let out = run_in(dir.path(), &["--rules", ".", "x.yaml"]);
+    assert!(
+        stderr(&out).contains("unknown placeholder `{resorce}`"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn explain_and_rules_document_the_pack() {
+    let explain = run(&["explain", "retain-deletion-policy"]);
+    assert_eq!(explain.status.code(), Some(0));
+    let text = stdout(&explain);
+    for part in [
+        "TAP201 retain-deletion-policy",
+        "What",
+        "Why",
+        "Bad",
+        "Good",
+        "Fix",
+        "automatic: Set DeletionPolicy to Delete (safe)",
+        "Set UpdateReplacePolicy to Delete (safe)",
+    ] {
+        assert!(text.contains(part), "missing {part:?} in\n{text}");
+    }
+    let by_code = run(&["explain", "tap201"]);
+    assert_eq!(stdout(&by_code), text);
+    let listing = stdout(&run(&["rules"]));
+    // 28 YAML rules and the 5 engine-level suppression rules (TAP001-TAP005).
+    assert_eq!(listing.lines().count(), 33, "{listing}");
+    assert_eq!(run(&["explain", "nope"]).status.code(), Some(2));
+}
+
+#[test]
+fn literal_env_suffix_accepts_names_cdk_already_resolved() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    std::fs::write(
+        dir.path().join("t.json"),
+        r#"{"Resources": {"B": {"Type": "AWS::S3::Bucket", "Properties": {"BucketName": "archive-pr42"}}}}"#,
+    )
+    .expect("write");
+    let without = run_in(dir.path(), &["--select", "TAP101", "t.json"]);
+    assert_eq!(without.status.code(), Some(1));
+    let with = run_in(
+        dir.path(),
+        &["--select", "TAP101", "--env-suffix", "pr42", "t.json"],
+    );
+    assert_eq!(with.status.code(), Some(0), "{}", stdout(&with));
+    let _ = root();
+}
+
+#[test]
+fn a_rule_may_ask_to_report_what_it_cannot_verify() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let rule = USER_RULE
+        .replace("  - path: /Properties/RedrivePolicy\n    exists: true\n", "  - path: /Properties/RedrivePolicy/maxReceiveCount\n    lte: 5\n    absent: fail\n    on_unknown: report\n");
+    std::fs::create_dir(dir.path().join("rules")).expect("mkdir");
+    std::fs::write(dir.path().join("rules/rule.yaml"), rule).expect("write rule");
+    std::fs::write(
+        dir.path().join("t.yaml"),
+        "Parameters:\n  Receives: {Type: Number}\nResources:\n  Q:\n    Type: AWS::SQS::Queue\n    Properties:\n      RedrivePolicy: {maxReceiveCount: !Ref Receives}\n",
+    )
+    .expect("write template");
+    let out = run_in(
+        dir.path(),
+        &[
+            "--rules",
+            "rules",
+            "--no-builtin",
+            "--format",
+            "json",
+            "t.yaml",
+        ],
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "info does not fail the run: {}",
+        stdout(&out)
+    );
+    let doc: serde_json::Value = serde_json::from_str(&stdout(&out)).expect("json");
+    let f = &doc["findings"][0];
+    assert_eq!(f["severity"], "info");
+    assert!(
+        f["message"]
+            .as_str()
+            .unwrap_or_default()
+            .starts_with("cannot verify Q statically"),
+        "{f}"
+    );
+}
