@@ -73,17 +73,18 @@ pub async fn handle_json(
     let records = match event.remove("Records") {
         Some(serde_json::Value::Array(records)) => records,
         Some(_) => return Err("`Records` is not an array: not a Kinesis event".into()),
-        // The reference stack's schema trigger invokes the function without records: apply the
-        // migrations now (so the deployment fails if they cannot be) and report success.
-        None => {
+        // The reference stack's schema trigger invokes the function with an empty event: apply
+        // the migrations now (so the deployment fails if they cannot be) and report success.
+        None if event.is_empty() => {
             crate::catalog::MIGRATOR
                 .run(&deps.db)
                 .await
                 .map_err(|e| format!("schema initialisation failed: {e}"))?;
             deps.migrations_pending.store(false, Ordering::Relaxed);
-            tracing::info!("schema initialised by a record-less invocation");
+            tracing::info!("schema initialised by an empty invocation");
             return Ok(KinesisEventResponse::default());
         }
+        None => return Err("event has no `Records` array: not a Kinesis event".into()),
     };
     let records = records.into_iter().map(IncomingRecord::from_json).collect();
     finish(process(deps, records).await)

@@ -223,6 +223,8 @@ async fn lambda_binary_answers_invocations_through_the_runtime_api() {
             event_json(vec![good, malformed, bad_base64, later]),
         ),
         ("req-2".to_owned(), json!({"not": "a kinesis event"})),
+        // The schema trigger's invocation: migrations, then an empty success.
+        ("req-3".to_owned(), json!({})),
     ])
     .await;
 
@@ -240,11 +242,11 @@ async fn lambda_binary_answers_invocations_through_the_runtime_api() {
     let _child = KillOnDrop(cmd.spawn().expect("spawn the processor binary"));
 
     let mut got = Vec::new();
-    while got.len() < 2 {
+    while got.len() < 3 {
         match tokio::time::timeout(Duration::from_secs(60), outcomes.recv()).await {
             Ok(Some(outcome)) => got.push(outcome),
             _ => panic!(
-                "the binary did not answer both invocations; got {got:?}; log:\n{}",
+                "the binary did not answer all three invocations; got {got:?}; log:\n{}",
                 std::fs::read_to_string(&log).unwrap_or_default()
             ),
         }
@@ -265,6 +267,11 @@ async fn lambda_binary_answers_invocations_through_the_runtime_api() {
         "error payload: {}",
         got[1].body
     );
+    assert_eq!(
+        (got[2].request_id.as_str(), got[2].kind),
+        ("req-3", "response")
+    );
+    assert_eq!(got[2].body, json!({"batchItemFailures": []}));
 
     assert_eq!(
         env.db.product("e2e-1").await,

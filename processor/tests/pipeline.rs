@@ -460,7 +460,7 @@ async fn migrations_missed_at_cold_start_are_applied_by_the_next_batch() {
 }
 
 #[tokio::test]
-async fn a_record_less_invocation_initialises_the_schema() {
+async fn an_empty_invocation_initialises_the_schema() {
     let env = Env::new().await;
     let empty = TestDb::create_empty().await;
     let deps = env.deps_with(&empty.url, env.s3.clone(), &redis_url());
