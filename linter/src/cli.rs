@@ -502,14 +502,13 @@ fn fix_phase(targets: &[Target], set: &RuleSet, opts: FixOptions, diff: bool) ->
         changed: 0,
         errors: 0,
     };
-    let stdout = std::io::stdout();
-    let mut out = stdout.lock();
-    let mut err = std::io::stderr().lock();
     for chunk in targets.chunks(256) {
         let results: Vec<fix::FileFix> = chunk
             .par_iter()
             .map(|t| fix::fix_file(&t.path, set, opts, !diff, diff))
             .collect();
+        // Locked only while writing: never across the parallel work.
+        let (mut out, mut err) = (std::io::stdout().lock(), std::io::stderr().lock());
         for r in results {
             if let Some(e) = &r.error {
                 totals.errors += 1;

@@ -74,13 +74,19 @@ pub fn fix_text(
 ) -> Result<Fixed, String> {
     // As lint_bytes does: a BOM before `{` must not make a JSON file look like YAML.
     let syntax = load::detect_syntax(Path::new(file), text.trim_start_matches('\u{feff}'));
-    let original = parse(text, syntax)?;
     let mut current = text.to_string();
+    // Each round's text is parsed once: by the previous round's validity check, or here.
+    let mut parsed = Some(parse(text, syntax)?);
+    let mut original: Option<crate::model::node::Node> = None;
     let mut applied_ops: Vec<Op> = Vec::new();
     let mut out = Fixed::default();
     let mut converged = false;
+    let mut last = None;
     for _ in 0..MAX_ROUNDS {
-        let template = parse(&current, syntax)?;
+        let template = match parsed.take() {
+            Some(t) => t,
+            None => parse(&current, syntax)?,
+        };
         let findings = engine::evaluate(&template, rules);
         let source = Source {
             text: &current,
@@ -119,13 +125,17 @@ pub fn fix_text(
         let accepted = select(candidates);
         if accepted.is_empty() {
             converged = true;
+            last = Some(template);
             break;
         }
-        let (next, kept) = apply_checked(&current, syntax, accepted, rules, &mut out.dropped);
+        let (next, next_parsed, kept) =
+            apply_checked(&current, syntax, accepted, rules, &mut out.dropped);
         if kept.is_empty() {
             converged = true;
+            last = Some(template);
             break;
         }
+        original.get_or_insert_with(|| template.root.clone());
         for c in &kept {
             let plan = c.finding.plan.as_ref().expect("candidates have plans");
             applied_ops.extend(plan.ops.iter().cloned());
@@ -137,21 +147,24 @@ pub fn fix_text(
                 cdk: plan.cdk.clone(),
             });
         }
+        drop(findings);
         current = next;
+        parsed = next_parsed;
     }
     if !converged {
         return Err(format!(
             "fixes did not converge after {MAX_ROUNDS} rounds; nothing was written"
         ));
     }
-    // The text edits must mean exactly what the operations mean on the parsed tree.
-    let mut expected = original.root.to_json();
-    for op in &applied_ops {
-        tree::apply(&mut expected, op);
-    }
-    let actual = parse(&current, syntax)?.root.to_json();
-    if expected != actual {
-        return Err("the fixed text does not match the fix operations applied to the parsed tree; nothing was written (please report this)".into());
+    // The text edits must mean exactly what the operations mean on the parsed tree (nothing to
+    // compare when nothing was applied).
+    if let (Some(mut expected), Some(last)) = (original, last) {
+        for op in &applied_ops {
+            tree::apply(&mut expected, op);
+        }
+        if !tree::same(&expected, &last.root) {
+            return Err("the fixed text does not match the fix operations applied to the parsed tree; nothing was written (please report this)".into());
+        }
     }
     out.text = current;
     Ok(out)
@@ -218,11 +231,11 @@ fn apply_checked<'a>(
     accepted: Vec<Candidate<'a>>,
     rules: &RuleSet,
     dropped: &mut Vec<String>,
-) -> (String, Vec<Candidate<'a>>) {
+) -> (String, Option<Template>, Vec<Candidate<'a>>) {
     let mut all: Vec<&TextEdit> = accepted.iter().flat_map(|c| c.edits.iter()).collect();
     let together = apply(text, &mut all);
-    if parse(&together, syntax).is_ok() {
-        return (together, accepted);
+    if let Ok(t) = parse(&together, syntax) {
+        return (together, Some(t), accepted);
     }
     let mut kept: Vec<Candidate<'a>> = Vec::new();
     for c in accepted {
@@ -242,7 +255,7 @@ fn apply_checked<'a>(
         }
     }
     let mut edits: Vec<&TextEdit> = kept.iter().flat_map(|c| c.edits.iter()).collect();
-    (apply(text, &mut edits), kept)
+    (apply(text, &mut edits), None, kept)
 }
 
 /// A unified diff of a fix, for `--diff`.

@@ -1,56 +1,68 @@
-//! The same operations applied to a parsed tree: the reference the text edits must agree with.
+//! The same operations applied to the parsed tree: the reference the text edits must agree with.
+//!
+//! Works on [`Node`] trees directly (spans ignored, key order kept), which is both stricter than
+//! comparing JSON maps (order counts) and several times cheaper than converting whole templates.
 
 use serde_json::Value as Json;
 
 use super::ops::{Op, OpKind};
+use crate::model::node::{Entry, Map, Node, Span, Value};
 
-/// Applies an operation to a JSON tree; `false` when the path runs through a non-container.
-pub fn apply(root: &mut Json, op: &Op) -> bool {
+/// Applies an operation to a tree; `false` when the path runs through a non-container.
+pub fn apply(root: &mut Node, op: &Op) -> bool {
     let Some((last, parents)) = op.pointer.split_last() else {
         return false;
     };
     if matches!(op.kind, OpKind::Remove) {
-        return match navigate(root, parents, false) {
-            Some(Json::Object(m)) => {
-                m.shift_remove(last);
-                true
-            }
-            Some(Json::Array(items)) => match last.parse::<usize>() {
-                Ok(i) if i < items.len() => {
+        match navigate(root, parents, false).map(|n| &mut n.value) {
+            Some(Value::Map(m)) => m.entries.retain(|e| *e.key != **last),
+            Some(Value::Seq(items)) => {
+                if let Some(i) = last.parse::<usize>().ok().filter(|i| *i < items.len()) {
                     items.remove(i);
-                    true
                 }
-                _ => true,
-            },
-            _ => true,
-        };
+            }
+            _ => {}
+        }
+        return true;
     }
     let Some(parent) = navigate(root, parents, true) else {
         return false;
     };
-    match (parent, &op.kind) {
-        (Json::Object(m), OpKind::Set(v)) => {
-            m.insert(last.clone(), v.clone());
-            true
-        }
-        (Json::Object(m), OpKind::SetIfAbsent(v)) => {
-            m.entry(last.clone()).or_insert_with(|| v.clone());
-            true
-        }
-        (Json::Object(m), OpKind::Append(v)) => match m
-            .entry(last.clone())
-            .or_insert_with(|| Json::Array(Vec::new()))
-        {
-            Json::Array(items) => {
-                items.push(v.clone());
-                true
+    match (&mut parent.value, &op.kind) {
+        (Value::Map(m), OpKind::Set(v)) => {
+            match m.entries.iter_mut().find(|e| *e.key == **last) {
+                Some(e) => e.value = from_json(v),
+                None => push(m, last, from_json(v)),
             }
-            _ => false,
-        },
-        (Json::Array(items), OpKind::Set(v)) => {
+            true
+        }
+        (Value::Map(m), OpKind::SetIfAbsent(v)) => {
+            if m.get(last).is_none() {
+                push(m, last, from_json(v));
+            }
+            true
+        }
+        (Value::Map(m), OpKind::Append(v)) => {
+            if m.get(last).is_none() {
+                push(m, last, Node::new(Span::default(), Value::Seq(Vec::new())));
+            }
+            match m
+                .entries
+                .iter_mut()
+                .find(|e| *e.key == **last)
+                .map(|e| &mut e.value.value)
+            {
+                Some(Value::Seq(items)) => {
+                    items.push(from_json(v));
+                    true
+                }
+                _ => false,
+            }
+        }
+        (Value::Seq(items), OpKind::Set(v)) => {
             match last.parse::<usize>().ok().and_then(|i| items.get_mut(i)) {
                 Some(slot) => {
-                    *slot = v.clone();
+                    *slot = from_json(v);
                     true
                 }
                 None => false,
@@ -60,19 +72,73 @@ pub fn apply(root: &mut Json, op: &Op) -> bool {
     }
 }
 
-fn navigate<'a>(root: &'a mut Json, path: &[String], create: bool) -> Option<&'a mut Json> {
+fn push(m: &mut Map, key: &str, value: Node) {
+    m.entries.push(Entry {
+        key: key.into(),
+        key_span: Span::default(),
+        value,
+    });
+}
+
+fn navigate<'a>(root: &'a mut Node, path: &[String], create: bool) -> Option<&'a mut Node> {
     let mut node = root;
     for key in path {
-        node = match node {
-            Json::Object(m) => {
-                if create && !m.contains_key(key) {
-                    m.insert(key.clone(), Json::Object(serde_json::Map::new()));
+        node = match &mut node.value {
+            Value::Map(m) => {
+                if create && m.get(key).is_none() {
+                    push(
+                        m,
+                        key,
+                        Node::new(Span::default(), Value::Map(Map::default())),
+                    );
                 }
-                m.get_mut(key)?
+                m.entries
+                    .iter_mut()
+                    .find(|e| *e.key == **key)
+                    .map(|e| &mut e.value)?
             }
-            Json::Array(items) => items.get_mut(key.parse::<usize>().ok()?)?,
+            Value::Seq(items) => items.get_mut(key.parse::<usize>().ok()?)?,
             _ => return None,
         };
     }
     Some(node)
+}
+
+/// A value from a rule file as a tree node (no span: it was never written anywhere).
+pub fn from_json(v: &Json) -> Node {
+    let value = match v {
+        Json::Null => Value::Null,
+        Json::Bool(b) => Value::Bool(*b),
+        Json::Number(n) => Value::Number(n.as_f64().unwrap_or_default()),
+        Json::String(s) => Value::String(s.as_str().into()),
+        Json::Array(items) => Value::Seq(items.iter().map(from_json).collect()),
+        Json::Object(m) => Value::Map(Map {
+            entries: m
+                .iter()
+                .map(|(k, v)| Entry {
+                    key: k.as_str().into(),
+                    key_span: Span::default(),
+                    value: from_json(v),
+                })
+                .collect(),
+        }),
+    };
+    Node::new(Span::default(), value)
+}
+
+/// Whether two trees hold the same document: values and key order, spans ignored.
+pub fn same(a: &Node, b: &Node) -> bool {
+    match (&a.value, &b.value) {
+        (Value::Map(x), Value::Map(y)) => {
+            x.entries.len() == y.entries.len()
+                && x.entries
+                    .iter()
+                    .zip(&y.entries)
+                    .all(|(p, q)| p.key == q.key && same(&p.value, &q.value))
+        }
+        (Value::Seq(x), Value::Seq(y)) => {
+            x.len() == y.len() && x.iter().zip(y).all(|(p, q)| same(p, q))
+        }
+        (x, y) => x == y,
+    }
 }
