@@ -11,6 +11,13 @@ use crate::rules::check::{TypeGlob, any_glob};
 pub fn display(t: &Template, node: &Node) -> String {
     match resolve::resolve(t, node) {
         Some(Scalar::Block(_)) | None => match node.intrinsic() {
+            // A Sub's template string says more than its name (`${AWS::AccountId}-logs`).
+            Some(("Fn::Sub", arg)) if arg.as_str().is_some() => {
+                arg.as_str().unwrap_or_default().to_string()
+            }
+            Some(("Ref", arg)) if arg.as_str().is_some() => {
+                format!("Ref {}", arg.as_str().unwrap_or_default())
+            }
             Some((name, _)) => format!("{{{name}: ...}}"),
             None => node.value.to_string(),
         },
