@@ -13,8 +13,10 @@ use crate::suppress::META_RULES;
 /// The schema URI written into every log.
 pub const SCHEMA: &str = "https://json.schemastore.org/sarif-2.1.0.json";
 
-/// Where rule documentation links point: the rule files in this repository (update if it moves).
-pub const DOCS_BASE: &str = "https://github.com/tap-lint/tap-lint/blob/main";
+/// AWS's page on template `Metadata`, where suppressions live: the help link of the meta rules.
+/// (The project has no public address yet, so no link points into this repository.)
+pub const METADATA_DOCS: &str =
+    "https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-attribute-metadata.html";
 
 /// Writes one SARIF log: the driver with every rule first, then results as files arrive.
 pub struct SarifWriter<W: Write> {
@@ -56,8 +58,9 @@ impl<W: Write> SarifWriter<W> {
                 "defaultConfiguration": {"level": level(r.severity)},
                 "properties": {"category": r.category, "tags": [r.category]},
             });
-            if r.source.starts_with("rules/") {
-                d["helpUri"] = Json::from(format!("{DOCS_BASE}/{}", r.source));
+            // The rule's first reference (AWS documentation of the property it checks).
+            if let Some(uri) = r.docs.references.first() {
+                d["helpUri"] = Json::from(uri.as_str());
             }
             descriptors.push(d);
         }
@@ -71,13 +74,12 @@ impl<W: Write> SarifWriter<W> {
                 "help": {"text": format!("{}\n\nWhy: {}\n\nFix: {}", m.what, m.why, m.fix),
                          "markdown": format!("**{} {}**: {}\n\n**Why.** {}\n\n**Fix.** {}", m.code, m.name, m.what, m.why, m.fix)},
                 "defaultConfiguration": {"level": level(rules.policy.severity.get(m.code).copied().unwrap_or(m.severity))},
-                "helpUri": format!("{DOCS_BASE}/docs/configuration.md#suppressions"),
+                "helpUri": METADATA_DOCS,
                 "properties": {"category": "suppression", "tags": ["suppression"]},
             }));
         }
         let driver = json!({
             "name": "tap-lint",
-            "informationUri": DOCS_BASE.trim_end_matches("/blob/main"),
             "semanticVersion": env!("CARGO_PKG_VERSION"),
             "version": env!("CARGO_PKG_VERSION"),
             "rules": descriptors,
