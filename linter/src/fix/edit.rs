@@ -20,6 +20,9 @@ pub struct TextEdit {
     pub creates: Option<Vec<String>>,
     /// The mapping or list an insertion goes into: insertions at one point must share it.
     pub container: Option<Vec<String>>,
+    /// For a new key: the value inserted under it, so two fixes creating the same key can be
+    /// merged into one insertion instead of waiting for another round.
+    pub inserted: Option<Json>,
 }
 
 impl TextEdit {
@@ -31,6 +34,7 @@ impl TextEdit {
             text: text.into(),
             creates: None,
             container: None,
+            inserted: None,
         }
     }
 }
@@ -101,25 +105,74 @@ pub fn render(src: &Source<'_>, op: &Op) -> Result<Option<TextEdit>, String> {
             _ => Err("cannot append: the target is not a list".into()),
         },
         (OpKind::Set(v) | OpKind::SetIfAbsent(v), Some((first, rest))) => {
-            let created = op.pointer[..=depth].to_vec();
-            let container = Some(op.pointer[..depth].to_vec());
-            let e = insert(src, node, first, &nest(rest, v.clone()))?;
-            Ok(Some(TextEdit {
-                creates: Some(created),
-                container,
-                ..e
-            }))
+            let value = nest(rest, v.clone());
+            insert_at(src, &op.pointer[..depth], node, first, value).map(Some)
         }
         (OpKind::Append(v), Some((first, rest))) => {
-            let created = op.pointer[..=depth].to_vec();
-            let container = Some(op.pointer[..depth].to_vec());
-            let e = insert(src, node, first, &nest(rest, Json::Array(vec![v.clone()])))?;
-            Ok(Some(TextEdit {
-                creates: Some(created),
-                container,
-                ..e
-            }))
+            let value = nest(rest, Json::Array(vec![v.clone()]));
+            insert_at(src, &op.pointer[..depth], node, first, value).map(Some)
         }
+    }
+}
+
+/// The insertion of a new key into the mapping at `container` (whose node is `parent`).
+fn insert_at(
+    src: &Source<'_>,
+    container: &[String],
+    parent: &Node,
+    key: &str,
+    value: Json,
+) -> Result<TextEdit, String> {
+    let e = insert(src, parent, key, &value)?;
+    let mut created = container.to_vec();
+    created.push(key.to_string());
+    Ok(TextEdit {
+        creates: Some(created),
+        container: Some(container.to_vec()),
+        inserted: Some(value),
+        ..e
+    })
+}
+
+/// Re-renders an insertion whose value grew (two fixes creating the same key, merged).
+pub fn reinsert(src: &Source<'_>, edit: &TextEdit, value: Json) -> Result<TextEdit, String> {
+    let (Some(container), Some(created)) = (&edit.container, &edit.creates) else {
+        return Err("not an insertion".into());
+    };
+    let mut parent = src.root;
+    for key in container {
+        parent = match &parent.value {
+            Value::Map(m) => m.get(key).ok_or("the container moved")?,
+            Value::Seq(items) => key
+                .parse::<usize>()
+                .ok()
+                .and_then(|i| items.get(i))
+                .ok_or("the container moved")?,
+            _ => return Err("the container moved".into()),
+        };
+    }
+    let key = created.last().ok_or("not an insertion")?;
+    insert_at(src, container, parent, key, value)
+}
+
+/// Deep-merges what two fixes insert under the same new key: mappings key by key, lists
+/// appended (two appends to a list that does not exist yet); `None` when scalars disagree.
+pub fn merge(a: &Json, b: &Json) -> Option<Json> {
+    match (a, b) {
+        (Json::Object(x), Json::Object(y)) => {
+            let mut out = x.clone();
+            for (k, v) in y {
+                let merged = match out.get(k) {
+                    Some(old) => merge(old, v)?,
+                    None => v.clone(),
+                };
+                out.insert(k.clone(), merged);
+            }
+            Some(Json::Object(out))
+        }
+        (Json::Array(x), Json::Array(y)) => Some(Json::Array(x.iter().chain(y).cloned().collect())),
+        (x, y) if x == y => Some(x.clone()),
+        _ => None,
     }
 }
 

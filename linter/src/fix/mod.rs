@@ -122,7 +122,7 @@ pub fn fix_text(
                 None => {}
             }
         }
-        let accepted = select(candidates);
+        let accepted = select(candidates, &source);
         if accepted.is_empty() {
             converged = true;
             last = Some(template);
@@ -195,20 +195,60 @@ fn clash(a: &TextEdit, b: &TextEdit) -> bool {
     }
 }
 
-/// Keeps the fixes whose edits do not clash with an earlier fix's, in source order.
-fn select(mut candidates: Vec<Candidate<'_>>) -> Vec<Candidate<'_>> {
+/// Keeps the fixes whose edits do not clash with an earlier fix's, in source order. A fix whose
+/// every edit creates a key that an accepted fix creates at the same place is merged into it
+/// (one insertion of both values), which saves the round it would otherwise wait for.
+fn select<'a>(mut candidates: Vec<Candidate<'a>>, src: &Source<'_>) -> Vec<Candidate<'a>> {
     candidates.sort_by_key(|c| c.edits.iter().map(|e| e.start).min().unwrap_or(0));
-    let mut out: Vec<Candidate<'_>> = Vec::new();
-    for c in candidates {
+    let mut out: Vec<Candidate<'a>> = Vec::new();
+    for mut c in candidates {
         let clashes = c
             .edits
             .iter()
             .any(|e| out.iter().flat_map(|o| o.edits.iter()).any(|t| clash(e, t)));
         if !clashes {
             out.push(c);
+        } else if let Some(updates) = absorb(&out, &c, src) {
+            for (ci, ei, edit) in updates {
+                out[ci].edits[ei] = edit;
+            }
+            // Its operations still count (tree check, applied list); its text now lives in the host.
+            c.edits.clear();
+            out.push(c);
         }
     }
     out
+}
+
+/// The re-rendered host edits that take in every edit of `c`, or `None` if one cannot merge.
+fn absorb(
+    out: &[Candidate<'_>],
+    c: &Candidate<'_>,
+    src: &Source<'_>,
+) -> Option<Vec<(usize, usize, TextEdit)>> {
+    let mut updates: Vec<(usize, usize, TextEdit)> = Vec::new();
+    for e in &c.edits {
+        let value = e.inserted.as_ref()?;
+        e.creates.as_ref()?;
+        let mut host = None;
+        for (ci, o) in out.iter().enumerate() {
+            for (ei, t) in o.edits.iter().enumerate() {
+                if t.start == e.start && t.creates == e.creates && t.inserted.is_some() {
+                    host = Some((ci, ei));
+                } else if clash(e, t) {
+                    return None;
+                }
+            }
+        }
+        let (ci, ei) = host?;
+        if updates.iter().any(|(a, b, _)| (*a, *b) == (ci, ei)) {
+            return None;
+        }
+        let current = &out[ci].edits[ei];
+        let merged = edit::merge(current.inserted.as_ref()?, value)?;
+        updates.push((ci, ei, edit::reinsert(src, current, merged).ok()?));
+    }
+    Some(updates)
 }
 
 /// Applies edits given in candidate order: back to front, and among insertions at the same
