@@ -189,7 +189,27 @@ pub fn lint_file(path: &Path, rules: &RuleSet, opts: LintOptions) -> FileReport 
 /// Lints template bytes (the file name is used for syntax detection and reporting).
 pub fn lint_bytes(file: &str, bytes: &[u8], rules: &RuleSet, opts: LintOptions) -> FileReport {
     let text = String::from_utf8_lossy(bytes);
-    let index = LineIndex::new(&text);
+    let syntax = load::detect_syntax(Path::new(file), text.trim_start_matches('\u{feff}'));
+    match load::parse(bytes, syntax).and_then(Template::new) {
+        Ok(t) => {
+            let raws = engine::evaluate(&t, rules);
+            report_of(file, &text, syntax, Ok((&t, raws)), rules, opts)
+        }
+        Err(e) => report_of(file, &text, syntax, Err(e), rules, opts),
+    }
+}
+
+/// The report for a template that is already parsed and evaluated (`--fix` reuses its last
+/// round's evaluation this way), or for one that failed to load.
+pub fn report_of(
+    file: &str,
+    text: &str,
+    syntax: load::Syntax,
+    evaluated: Result<(&Template, Vec<engine::RawFinding>), LoadError>,
+    rules: &RuleSet,
+    opts: LintOptions,
+) -> FileReport {
+    let index = LineIndex::new(text);
     let mut report = FileReport {
         file: file.to_string(),
         ..FileReport::default()
@@ -210,19 +230,17 @@ pub fn lint_bytes(file: &str, bytes: &[u8], rules: &RuleSet, opts: LintOptions) 
             span: e.span,
         }
     };
-    let syntax = load::detect_syntax(Path::new(file), text.trim_start_matches('\u{feff}'));
-    let template = load::parse(bytes, syntax).and_then(Template::new);
-    match template {
+    match evaluated {
         Err(e) => report.errors.push(error(e)),
-        Ok(t) => {
+        Ok((t, raws)) => {
             report.errors.extend(t.problems.iter().cloned().map(error));
             let source = fix::edit::Source {
-                text: &text,
+                text,
                 root: &t.root,
                 syntax,
-                layout: fix::render::Layout::detect(&text),
+                layout: fix::render::Layout::detect(text),
             };
-            for raw in engine::evaluate(&t, rules) {
+            for raw in raws {
                 let edits = match (&raw.plan, opts.fix_edits) {
                     (Some(plan), true) => replacements(&source, &index, plan),
                     _ => Vec::new(),
@@ -251,13 +269,13 @@ pub fn lint_bytes(file: &str, bytes: &[u8], rules: &RuleSet, opts: LintOptions) 
                     edits,
                 });
             }
-            crate::suppress::apply(&t, rules, &index, file, &mut report.findings);
+            crate::suppress::apply(t, rules, &index, file, &mut report.findings);
         }
     }
     if let Some(style) = opts.human
         && (!report.findings.is_empty() || !report.errors.is_empty())
     {
-        report.rendered = report::human::render(&report, &text, style);
+        report.rendered = report::human::render(&report, text, style);
     }
     report
 }
