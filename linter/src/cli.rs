@@ -496,16 +496,31 @@ struct FixTotals {
 
 /// Fixes every target (in parallel chunks, reported in order): diffs go to stdout, what was fixed
 /// (with the CDK source change to make for cdk.out templates) and what could not be to stderr.
-fn fix_phase(targets: &[Target], set: &RuleSet, opts: FixOptions, diff: bool) -> FixTotals {
+/// With `report`, each file is also reported (what remains after fixing) to the sink, in order,
+/// from the fix's own last evaluation.
+fn fix_phase(
+    targets: &[Target],
+    set: &RuleSet,
+    opts: FixOptions,
+    diff: bool,
+    mut report: Option<(
+        tap_lint::lint::LintOptions,
+        &mut dyn FnMut(tap_lint::lint::FileReport),
+    )>,
+) -> FixTotals {
     use rayon::prelude::*;
     let mut totals = FixTotals {
         changed: 0,
         errors: 0,
     };
+    let lint_opts = report.as_ref().map(|(o, _)| *o);
     for chunk in targets.chunks(256) {
         let results: Vec<fix::FileFix> = chunk
             .par_iter()
-            .map(|t| fix::fix_file(&t.path, set, opts, !diff, diff))
+            .map(|t| match lint_opts {
+                Some(lo) => fix::fix_and_report(&t.path, set, opts, lo),
+                None => fix::fix_file(&t.path, set, opts, !diff, diff),
+            })
             .collect();
         // Locked only while writing: never across the parallel work.
         let (mut out, mut err) = (std::io::stdout().lock(), std::io::stderr().lock());
@@ -537,6 +552,12 @@ fn fix_phase(targets: &[Target], set: &RuleSet, opts: FixOptions, diff: bool) ->
             }
             for d in &r.dropped {
                 let _ = writeln!(err, "warning: {}: not fixed: {d}", r.file);
+            }
+            if let (Some((_, sink)), Some(file_report)) = (report.as_mut(), r.report) {
+                // The sink writes its own output: release the locks while it runs.
+                drop((out, err));
+                sink(file_report);
+                (out, err) = (std::io::stdout().lock(), std::io::stderr().lock());
             }
         }
     }

@@ -45,20 +45,19 @@ pub(super) fn lint(
         let filter = c.file_filter()?;
         targets.retain(|t| args.paths.contains(&t.path) || filter.accepts(&t.path));
     }
-    if args.fix || args.fix_only || args.diff {
-        let opts = FixOptions {
-            unsafe_fixes: args.unsafe_fixes,
-        };
-        let outcome = fix_phase(&targets, &set, opts, args.diff);
-        if args.diff || args.fix_only {
-            return Ok(if outcome.errors > 0 || !discover_errors.is_empty() {
-                EXIT_ERROR
-            } else if args.diff && outcome.changed > 0 {
-                EXIT_FINDINGS
-            } else {
-                EXIT_CLEAN
-            });
-        }
+    let fix_opts = FixOptions {
+        unsafe_fixes: args.unsafe_fixes,
+    };
+    // `--diff` and `--fix-only` stop after fixing; `--fix` fixes and reports in one pass below.
+    if args.fix_only || args.diff {
+        let outcome = fix_phase(&targets, &set, fix_opts, args.diff, None);
+        return Ok(if outcome.errors > 0 || !discover_errors.is_empty() {
+            EXIT_ERROR
+        } else if args.diff && outcome.changed > 0 {
+            EXIT_FINDINGS
+        } else {
+            EXIT_CLEAN
+        });
     }
     let mut baseline = args.baseline.as_deref().map(Baseline::load).transpose()?;
     let mut recorder = args.write_baseline.as_deref().map(BaselineWriter::new);
@@ -97,7 +96,7 @@ pub(super) fn lint(
         eprintln!("error: {}: {}", e.path.display(), e.message);
     }
     let mut failed = None;
-    lint::lint_stream(&targets, &set, opts, |mut report| {
+    let mut sink = |mut report: lint::FileReport| {
         if let Some(r) = recorder.as_mut() {
             r.add(&report);
         }
@@ -115,7 +114,13 @@ pub(super) fn lint(
                 failed = Some(e);
             }
         }
-    });
+    };
+    if args.fix {
+        // Each file's report comes from its last fix round: no second lint pass.
+        fix_phase(&targets, &set, fix_opts, false, Some((opts, &mut sink)));
+    } else {
+        lint::lint_stream(&targets, &set, opts, sink);
+    }
     if let Some(e) = failed {
         return Err(io(e));
     }

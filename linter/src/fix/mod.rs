@@ -50,7 +50,7 @@ pub struct AppliedFix {
 }
 
 /// The result of fixing one file's text.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Debug, Default)]
 pub struct Fixed {
     /// The fixed text (equal to the input when nothing applied).
     pub text: String,
@@ -58,6 +58,8 @@ pub struct Fixed {
     pub applied: Vec<AppliedFix>,
     /// Fixes that could not be applied, with why.
     pub dropped: Vec<String>,
+    /// The fixed text parsed and evaluated (the last round's work): what remains to report.
+    pub evaluated: Option<(Template, Vec<RawFinding>)>,
 }
 
 struct Candidate<'a> {
@@ -124,15 +126,17 @@ pub fn fix_text(
         }
         let accepted = select(candidates, &source);
         if accepted.is_empty() {
+            drop(accepted);
             converged = true;
-            last = Some(template);
+            last = Some((template, findings));
             break;
         }
         let (next, next_parsed, kept) =
             apply_checked(&current, syntax, accepted, rules, &mut out.dropped);
         if kept.is_empty() {
+            drop(kept);
             converged = true;
-            last = Some(template);
+            last = Some((template, findings));
             break;
         }
         original.get_or_insert_with(|| template.root.clone());
@@ -158,7 +162,7 @@ pub fn fix_text(
     }
     // The text edits must mean exactly what the operations mean on the parsed tree (nothing to
     // compare when nothing was applied).
-    if let (Some(mut expected), Some(last)) = (original, last) {
+    if let (Some(mut expected), Some((last, _))) = (original, &last) {
         for op in &applied_ops {
             tree::apply(&mut expected, op);
         }
@@ -167,6 +171,7 @@ pub fn fix_text(
         }
     }
     out.text = current;
+    out.evaluated = last;
     Ok(out)
 }
 
@@ -340,6 +345,10 @@ pub struct FileFix {
     pub diff: Option<String>,
     /// The file's bytes after fixing (or unchanged), for reporting what remains.
     pub bytes: Vec<u8>,
+    /// The fixed text as parsed and evaluated by the last round (saves linting it again).
+    pub evaluated: Option<(String, Template, Vec<RawFinding>)>,
+    /// What remains to report, when asked for (`fix_and_report`).
+    pub report: Option<crate::lint::FileReport>,
 }
 
 /// Fixes one file: with `write`, replaces it atomically when something changed; with `diff`,
@@ -393,6 +402,7 @@ pub fn fix_file(
             }
             out.applied = fixed.applied;
             out.dropped = fixed.dropped;
+            out.evaluated = fixed.evaluated.map(|(t, raws)| (fixed.text, t, raws));
             out.bytes = if write { new_bytes } else { bytes };
         }
     }
@@ -406,4 +416,25 @@ fn diff_name(side: &str, file: &str) -> String {
     } else {
         format!("{side}/{file}")
     }
+}
+
+/// `--fix`: fixes a file in place, then reports what remains from the last fix round's
+/// evaluation instead of linting the file again (which would cost a whole extra pass).
+pub fn fix_and_report(
+    path: &Path,
+    rules: &RuleSet,
+    opts: FixOptions,
+    lint_opts: crate::lint::LintOptions,
+) -> FileFix {
+    let mut out = fix_file(path, rules, opts, true, false);
+    out.report = Some(match out.evaluated.take() {
+        Some((text, t, raws)) => {
+            let syntax = load::detect_syntax(path, &text);
+            crate::lint::report_of(&out.file, &text, syntax, Ok((&t, raws)), rules, lint_opts)
+        }
+        // Nothing was fixed or the fix failed: report the file as it is on disk.
+        None if out.bytes.is_empty() => crate::lint::lint_file(path, rules, lint_opts),
+        None => crate::lint::lint_bytes(&out.file, &out.bytes, rules, lint_opts),
+    });
+    out
 }
