@@ -339,12 +339,7 @@ fn rules_command(args: &RuleArgs) -> miette::Result<u8> {
         );
     }
     for m in &META_RULES {
-        let severity = set
-            .policy
-            .severity
-            .get(m.code)
-            .copied()
-            .unwrap_or(m.severity);
+        let severity = meta_severity(&set, m);
         let _ = writeln!(
             out,
             "{:<8} {:<42} {:<8} {:<15} {:<12} {}",
@@ -365,12 +360,7 @@ fn explain_command(key: &str, args: &RuleArgs) -> miette::Result<u8> {
     if set.find(key).is_none()
         && let Some(m) = meta_rule(key)
     {
-        let severity = set
-            .policy
-            .severity
-            .get(m.code)
-            .copied()
-            .unwrap_or(m.severity);
+        let severity = meta_severity(&set, m);
         let _ = writeln!(
             std::io::stdout().lock(),
             "{} {} ({}, suppression; built into the engine)\n\n{}\n\nWhat\n  {}\n\nWhy\n  {}\n\nFix\n  {}\n  automatic: none\n\nSee docs/configuration.md, `Suppressions`.",
@@ -562,4 +552,13 @@ fn fix_phase(
         }
     }
     totals
+}
+
+/// A meta rule's severity after the config's overrides.
+fn meta_severity(set: &RuleSet, m: &tap_lint::suppress::MetaRule) -> tap_lint::rules::Severity {
+    set.policy
+        .severity
+        .get(m.code)
+        .copied()
+        .unwrap_or(m.severity)
 }
