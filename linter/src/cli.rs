@@ -285,11 +285,6 @@ fn load_rules(args: &RuleArgs, config: Option<&Config>) -> miette::Result<RuleSe
             "no rules to run"
         );
     }
-    set.policy.known = set
-        .rules
-        .iter()
-        .map(|r| (r.code.clone(), r.name.clone()))
-        .collect();
     if let Some(c) = config {
         c.check_settings(&set)?;
         c.apply(&mut set)?;

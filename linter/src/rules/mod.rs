@@ -216,6 +216,12 @@ impl RuleSet {
 
     fn finish(&mut self) -> Result<(), RuleFileError> {
         self.rules.sort_by(|a, b| a.code.cmp(&b.code));
+        // Every loaded rule stays known to suppressions even after `retain` deselects it.
+        self.policy.known = self
+            .rules
+            .iter()
+            .map(|r| (r.code.clone(), r.name.clone()))
+            .collect();
         for pair in self.rules.windows(2) {
             if pair[0].code == pair[1].code {
                 return Err(duplicate("code", &pair[0].code, &pair[1]));
