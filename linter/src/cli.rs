@@ -481,8 +481,9 @@ struct FixTotals {
 
 /// Fixes every target (in parallel chunks, reported in order): diffs go to stdout, what was fixed
 /// (with the CDK source change to make for cdk.out templates) and what could not be to stderr.
-/// With `report`, each file is also reported (what remains after fixing) to the sink, in order,
-/// from the fix's own last evaluation.
+/// Files are written (unless `diff`) in order on this thread while the next chunk is being fixed,
+/// so waiting for the disk never idles the workers. With `report`, each file is also reported
+/// (what remains after fixing) to the sink, in order, from the fix's own last evaluation.
 fn fix_phase(
     targets: &[Target],
     set: &RuleSet,
@@ -493,23 +494,15 @@ fn fix_phase(
         &mut dyn FnMut(tap_lint::lint::FileReport),
     )>,
 ) -> FixTotals {
-    use rayon::prelude::*;
     let mut totals = FixTotals {
         changed: 0,
         errors: 0,
     };
     let lint_opts = report.as_ref().map(|(o, _)| *o);
-    for chunk in targets.chunks(256) {
-        let results: Vec<fix::FileFix> = chunk
-            .par_iter()
-            .map(|t| match lint_opts {
-                Some(lo) => fix::fix_and_report(&t.path, set, opts, lo),
-                None => fix::fix_file(&t.path, set, opts, !diff, diff),
-            })
-            .collect();
+    let emit = |results: Vec<(&Target, fix::FileFix)>| {
         // Locked only while writing: never across the parallel work.
         let (mut out, mut err) = (std::io::stdout().lock(), std::io::stderr().lock());
-        for r in results {
+        for (_, r) in results {
             if let Some(e) = &r.error {
                 totals.errors += 1;
                 let _ = writeln!(err, "error: {}: cannot fix: {e}", r.file);
@@ -545,9 +538,59 @@ fn fix_phase(
                 (out, err) = (std::io::stdout().lock(), std::io::stderr().lock());
             }
         }
+    };
+    let fix_one = |t: &Target| match lint_opts {
+        Some(lo) => fix::fix_and_report(&t.path, set, opts, lo),
+        None => fix::fix_file(&t.path, set, opts, diff),
+    };
+    let fix_one = |t| (t, fix_one(t));
+    if diff {
+        tap_lint::lint::ordered_chunks(targets, FIX_CHUNK, fix_one, emit);
+        return totals;
     }
+    let write = |chunk: &mut Vec<(&Target, fix::FileFix)>| {
+        let written = fix::write_fixed(chunk.iter_mut().map(|(t, r)| (t.path.as_path(), r)));
+        for (ok, (target, r)) in written.into_iter().zip(chunk) {
+            if !ok && let Some(lo) = lint_opts {
+                // The file is as it was: report it from disk, not from the unwritten fix.
+                r.report = Some(tap_lint::lint::lint_file(&target.path, set, lo));
+            }
+        }
+    };
+    // Three stages, each chunk in order: the workers fix, a writer thread puts the fixed files on
+    // disk (mostly waiting for it), and this thread reports what the writer has finished.
+    let mut emit = emit;
+    std::thread::scope(|s| {
+        let (to_writer, jobs) = std::sync::mpsc::channel::<Vec<(&Target, fix::FileFix)>>();
+        let (to_report, written) = std::sync::mpsc::channel();
+        s.spawn(move || {
+            for mut chunk in jobs {
+                write(&mut chunk);
+                if to_report.send(chunk).is_err() {
+                    break;
+                }
+            }
+        });
+        let mut queued = 0usize;
+        tap_lint::lint::ordered_chunks(targets, FIX_CHUNK, fix_one, |chunk| {
+            // A closed channel means the writer panicked: the scope re-raises that below.
+            let _ = to_writer.send(chunk);
+            queued += 1;
+            if queued > 1
+                && let Ok(done) = written.recv()
+            {
+                queued -= 1;
+                emit(done);
+            }
+        });
+        drop(to_writer);
+        written.into_iter().for_each(&mut emit);
+    });
     totals
 }
+
+/// Files fixed in parallel per chunk (a fix holds more in memory than a lint).
+const FIX_CHUNK: usize = 256;
 
 /// A meta rule's severity after the config's overrides.
 fn meta_severity(set: &RuleSet, m: &tap_lint::suppress::MetaRule) -> tap_lint::rules::Severity {

@@ -234,12 +234,7 @@ pub fn report_of(
         Err(e) => report.errors.push(error(e)),
         Ok((t, raws)) => {
             report.errors.extend(t.problems.iter().cloned().map(error));
-            let source = fix::edit::Source {
-                text,
-                root: &t.root,
-                syntax,
-                layout: fix::render::Layout::detect(text),
-            };
+            let source = fix::edit::Source::new(text, &t.root, syntax);
             for raw in raws {
                 let edits = match (&raw.plan, opts.fix_edits) {
                     (Some(plan), true) => replacements(&source, &index, plan),
@@ -307,22 +302,61 @@ fn replacements(
     out
 }
 
-/// Files linted in parallel per chunk: enough to keep every core busy, few enough to keep memory flat.
-const CHUNK: usize = 512;
+/// Files handled in parallel per chunk: enough to keep every core busy, few enough to keep memory
+/// flat.
+pub const CHUNK: usize = 512;
 
 /// Lints many files in parallel and hands each report to `sink` in target order (deterministic
-/// output); only one chunk of reports is alive at a time, so memory does not grow with the run.
+/// output); at most two chunks of reports are alive at a time, so memory does not grow with the run.
 pub fn lint_stream(
     targets: &[Target],
     rules: &RuleSet,
     opts: LintOptions,
     mut sink: impl FnMut(FileReport),
 ) {
-    for chunk in targets.chunks(CHUNK) {
-        let reports: Vec<FileReport> = chunk
-            .par_iter()
-            .map(|t| lint_file(&t.path, rules, opts))
-            .collect();
-        reports.into_iter().for_each(&mut sink);
-    }
+    ordered_chunks(
+        targets,
+        CHUNK,
+        |t| lint_file(&t.path, rules, opts),
+        |reports| reports.into_iter().for_each(&mut sink),
+    );
+}
+
+/// Maps `items` in parallel chunk by chunk and hands each chunk's results to `consume` in order.
+/// Two chunks are in flight at a time, so the workers go on with the next chunk while one file
+/// holds up the end of the current one, and the consumer's serial work (writing reports, writing
+/// fixed files) overlaps the parallel work instead of leaving cores idle. At most three chunks of
+/// results are alive at once.
+pub fn ordered_chunks<'a, T: Sync, R: Send>(
+    items: &'a [T],
+    chunk: usize,
+    map: impl Fn(&'a T) -> R + Sync,
+    mut consume: impl FnMut(Vec<R>),
+) {
+    const IN_FLIGHT: usize = 2;
+    let compute = |c: &'a [T]| c.par_iter().map(&map).collect::<Vec<R>>();
+    std::thread::scope(|s| {
+        let mut pending = std::collections::VecDeque::new();
+        let mut wait = |pending: &mut std::collections::VecDeque<
+            std::thread::ScopedJoinHandle<'_, Vec<R>>,
+        >| {
+            if let Some(handle) = pending.pop_front() {
+                consume(
+                    handle
+                        .join()
+                        .unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
+                );
+            }
+        };
+        for next in items.chunks(chunk.max(1)) {
+            let compute = &compute;
+            pending.push_back(s.spawn(move || compute(next)));
+            if pending.len() > IN_FLIGHT {
+                wait(&mut pending);
+            }
+        }
+        while !pending.is_empty() {
+            wait(&mut pending);
+        }
+    });
 }

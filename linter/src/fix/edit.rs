@@ -47,8 +47,25 @@ pub struct Source<'a> {
     pub root: &'a Node,
     /// JSON or YAML.
     pub syntax: Syntax,
-    /// Indentation and line endings.
-    pub layout: Layout,
+    /// Indentation and line endings, detected on first use: most files render no edit.
+    layout: std::cell::OnceCell<Layout>,
+}
+
+impl<'a> Source<'a> {
+    /// A file to render edits for.
+    pub fn new(text: &'a str, root: &'a Node, syntax: Syntax) -> Self {
+        Source {
+            text,
+            root,
+            syntax,
+            layout: std::cell::OnceCell::new(),
+        }
+    }
+
+    /// Indentation and line endings (scanning the text costs a pass: only when rendering).
+    pub fn layout(&self) -> &Layout {
+        self.layout.get_or_init(|| Layout::detect(self.text))
+    }
 }
 
 /// Renders an operation; `Ok(None)` when it changes nothing (a set-if-absent on a present key).
@@ -254,7 +271,7 @@ fn yaml_inline_node(src: &Source<'_>, node: &Node) -> bool {
 fn replace(src: &Source<'_>, node: &Node, v: &Json) -> Result<TextEdit, String> {
     let (start, end) = (node.span.start as usize, node.span.end as usize);
     let text = match src.syntax {
-        Syntax::Json => render::json(v, &indent_at(src.text, start), &src.layout),
+        Syntax::Json => render::json(v, &indent_at(src.text, start), src.layout()),
         // An empty value has an empty span after its key (or its `:`): the value needs the
         // `: ` (or the space) the source left out.
         Syntax::Yaml if start == end => {
@@ -279,15 +296,15 @@ fn insert(src: &Source<'_>, parent: &Node, key: &str, v: &Json) -> Result<TextEd
         return Err(format!("cannot add `{key}`: its parent is not a mapping"));
     };
     let (pstart, pend) = (parent.span.start as usize, parent.span.end as usize);
-    let nl = src.layout.newline;
+    let nl = src.layout().newline;
     match src.syntax {
         Syntax::Json => {
             let key_json = Json::String(key.to_string());
             match map.entries.last() {
                 None => {
                     let outer = indent_at(src.text, pstart);
-                    let inner = format!("{outer}{}", src.layout.unit);
-                    let body = render::json(v, &inner, &src.layout);
+                    let inner = format!("{outer}{}", src.layout().unit);
+                    let body = render::json(v, &inner, src.layout());
                     Ok(TextEdit::new(
                         pstart,
                         pend,
@@ -300,7 +317,7 @@ fn insert(src: &Source<'_>, parent: &Node, key: &str, v: &Json) -> Result<TextEd
                     let at = last.value.span.end as usize;
                     if multiline {
                         let indent = indent_at(src.text, last.key_span.start as usize);
-                        let body = render::json(v, &indent, &src.layout);
+                        let body = render::json(v, &indent, src.layout());
                         Ok(TextEdit::new(
                             at,
                             at,
@@ -333,7 +350,7 @@ fn insert(src: &Source<'_>, parent: &Node, key: &str, v: &Json) -> Result<TextEd
                 Some(last) => {
                     let indent = column_spaces(src.text, map.entries[0].key_span.start as usize);
                     let at = line_end(src.text, last_scalar_end(&last.value));
-                    let after = render::yaml_after_key(v, &indent, &src.layout);
+                    let after = render::yaml_after_key(v, &indent, src.layout());
                     Ok(TextEdit::new(
                         at,
                         at,
@@ -348,7 +365,7 @@ fn insert(src: &Source<'_>, parent: &Node, key: &str, v: &Json) -> Result<TextEd
 fn push(src: &Source<'_>, list: &Node, v: &Json) -> Result<TextEdit, String> {
     let items = list.as_seq().unwrap_or_default();
     let (lstart, lend) = (list.span.start as usize, list.span.end as usize);
-    let nl = src.layout.newline;
+    let nl = src.layout().newline;
     match src.syntax {
         Syntax::Json => match items.last() {
             None => Ok(TextEdit::new(lstart, lend, format!("[{}]", compact(v)))),
@@ -360,7 +377,7 @@ fn push(src: &Source<'_>, list: &Node, v: &Json) -> Result<TextEdit, String> {
                     Ok(TextEdit::new(
                         at,
                         at,
-                        format!(",{nl}{indent}{}", render::json(v, &indent, &src.layout)),
+                        format!(",{nl}{indent}{}", render::json(v, &indent, src.layout())),
                     ))
                 } else {
                     Ok(TextEdit::new(at, at, format!(", {}", compact(v))))
@@ -394,7 +411,7 @@ fn push(src: &Source<'_>, list: &Node, v: &Json) -> Result<TextEdit, String> {
                 };
                 let indent = column_spaces(src.text, dash);
                 let at = line_end(src.text, last_scalar_end(last));
-                let item = render::yaml_item(v, &indent, &src.layout);
+                let item = render::yaml_item(v, &indent, src.layout());
                 Ok(TextEdit::new(at, at, format!("{nl}{indent}- {item}")))
             }
         },

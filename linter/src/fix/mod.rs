@@ -6,6 +6,7 @@ pub mod edit;
 pub mod ops;
 pub mod render;
 pub mod tree;
+pub mod write;
 
 use std::path::Path;
 
@@ -90,12 +91,7 @@ pub fn fix_text(
             None => parse(&current, syntax)?,
         };
         let findings = engine::evaluate(&template, rules);
-        let source = Source {
-            text: &current,
-            root: &template.root,
-            syntax,
-            layout: render::Layout::detect(&current),
-        };
+        let source = Source::new(&current, &template.root, syntax);
         let mut candidates = Vec::new();
         for f in &findings {
             let Some(plan) = f.plan.as_ref().filter(|p| opts.allows(p.applicability)) else {
@@ -139,7 +135,10 @@ pub fn fix_text(
             last = Some((template, findings));
             break;
         }
-        original.get_or_insert_with(|| template.root.clone());
+        // The first round's tree is the base of the final check: moved, not cloned.
+        if original.is_none() {
+            original = Some(template.root);
+        }
         for c in &kept {
             let plan = c.finding.plan.as_ref().expect("candidates have plans");
             applied_ops.extend(plan.ops.iter().cloned());
@@ -312,24 +311,6 @@ pub fn unified_diff(file: &str, before: &str, after: &str) -> String {
         .to_string()
 }
 
-/// Writes a file atomically: a temporary file in the same folder, the original's permissions,
-/// then a rename, so a crash or Ctrl-C never leaves a half-written template.
-pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    use std::io::Write as _;
-    let dir = path
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    let mut tmp = tempfile::NamedTempFile::new_in(dir)?;
-    tmp.write_all(bytes)?;
-    tmp.as_file().sync_all()?;
-    if let Ok(meta) = std::fs::metadata(path) {
-        tmp.as_file().set_permissions(meta.permissions())?;
-    }
-    tmp.persist(path).map_err(|e| e.error)?;
-    Ok(())
-}
-
 /// What fixing one file did.
 #[derive(Debug, Default)]
 pub struct FileFix {
@@ -339,27 +320,66 @@ pub struct FileFix {
     pub applied: Vec<AppliedFix>,
     /// Fixes that could not be applied, with why.
     pub dropped: Vec<String>,
-    /// Why nothing could be fixed (unreadable, unparsable, no convergence, failed check).
+    /// Why nothing could be fixed (unreadable, unparsable, no convergence, failed check, failed
+    /// write).
     pub error: Option<String>,
     /// The unified diff, when asked for.
     pub diff: Option<String>,
-    /// The file's bytes after fixing (or unchanged), for reporting what remains.
-    pub bytes: Vec<u8>,
+    /// The fixed bytes, when something changed: kept apart from the fixing so the caller can
+    /// write them (`write_fixed`) while other files are still being fixed.
+    pub fixed: Option<Vec<u8>>,
     /// The fixed text as parsed and evaluated by the last round (saves linting it again).
     pub evaluated: Option<(String, Template, Vec<RawFinding>)>,
     /// What remains to report, when asked for (`fix_and_report`).
     pub report: Option<crate::lint::FileReport>,
 }
 
-/// Fixes one file: with `write`, replaces it atomically when something changed; with `diff`,
-/// returns the unified diff instead.
-pub fn fix_file(
-    path: &Path,
-    rules: &RuleSet,
-    opts: FixOptions,
-    write: bool,
-    diff: bool,
-) -> FileFix {
+impl FileFix {
+    /// Records that the fixed bytes could not be written: the file is as it was, so nothing
+    /// counts as applied (and a report made from the fixed text no longer describes it).
+    pub fn write_failed(&mut self, e: &std::io::Error) {
+        self.error = Some(format!("cannot write the fixed file: {e}"));
+        self.applied.clear();
+    }
+}
+
+/// Writes the fixed bytes of many files with one flush to disk (`write::write_batch`); returns,
+/// in order, whether each file is now as its fix says (a file with nothing to write is).
+pub fn write_fixed<'a>(files: impl IntoIterator<Item = (&'a Path, &'a mut FileFix)>) -> Vec<bool> {
+    let mut files: Vec<(&Path, &mut FileFix, Option<Vec<u8>>)> = files
+        .into_iter()
+        .map(|(path, fix)| {
+            let bytes = fix.fixed.take();
+            (path, fix, bytes)
+        })
+        .collect();
+    let jobs: Vec<(&Path, &[u8])> = files
+        .iter()
+        .filter_map(|(path, _, bytes)| Some((*path, bytes.as_deref()?)))
+        .collect();
+    let mut results = write::write_batch(&jobs).into_iter();
+    files
+        .iter_mut()
+        .map(|(_, fix, bytes)| match bytes {
+            None => true,
+            Some(_) => match results.next() {
+                Some(Ok(())) => true,
+                Some(Err(e)) => {
+                    fix.write_failed(&e);
+                    false
+                }
+                None => {
+                    fix.write_failed(&std::io::Error::other("the write was lost"));
+                    false
+                }
+            },
+        })
+        .collect()
+}
+
+/// Fixes one file in memory: the fixed bytes (when something changed) wait in `fixed` for
+/// `write_fixed`; with `diff`, the unified diff is made too.
+pub fn fix_file(path: &Path, rules: &RuleSet, opts: FixOptions, diff: bool) -> FileFix {
     let file = path.display().to_string();
     let mut out = FileFix {
         file: file.clone(),
@@ -376,34 +396,23 @@ pub fn fix_file(
         Ok(decoded) => decoded,
         Err(e) => {
             out.error = Some(e.message);
-            out.bytes = bytes;
             return out;
         }
     };
     match fix_text(&file, text, rules, opts) {
-        Err(e) => {
-            out.error = Some(e);
-            out.bytes = bytes;
-        }
+        Err(e) => out.error = Some(e),
         Ok(fixed) => {
-            let changed = fixed.text != text;
-            if changed && diff {
-                out.diff = Some(unified_diff(&file, text, &fixed.text));
-            }
-            let mut new_bytes = bytes[..bom].to_vec();
-            new_bytes.extend_from_slice(fixed.text.as_bytes());
-            if changed
-                && write
-                && let Err(e) = write_atomic(path, &new_bytes)
-            {
-                out.error = Some(format!("cannot write the fixed file: {e}"));
-                out.bytes = bytes;
-                return out;
+            if fixed.text != text {
+                if diff {
+                    out.diff = Some(unified_diff(&file, text, &fixed.text));
+                }
+                let mut new_bytes = bytes[..bom].to_vec();
+                new_bytes.extend_from_slice(fixed.text.as_bytes());
+                out.fixed = Some(new_bytes);
             }
             out.applied = fixed.applied;
             out.dropped = fixed.dropped;
             out.evaluated = fixed.evaluated.map(|(t, raws)| (fixed.text, t, raws));
-            out.bytes = if write { new_bytes } else { bytes };
         }
     }
     out
@@ -418,23 +427,23 @@ fn diff_name(side: &str, file: &str) -> String {
     }
 }
 
-/// `--fix`: fixes a file in place, then reports what remains from the last fix round's
-/// evaluation instead of linting the file again (which would cost a whole extra pass).
+/// `--fix`: fixes a file in memory and reports what remains from the last fix round's
+/// evaluation instead of linting the fixed text again (which would cost a whole extra pass). The
+/// report assumes the caller writes the file; if `write_fixed` fails, lint the file again.
 pub fn fix_and_report(
     path: &Path,
     rules: &RuleSet,
     opts: FixOptions,
     lint_opts: crate::lint::LintOptions,
 ) -> FileFix {
-    let mut out = fix_file(path, rules, opts, true, false);
+    let mut out = fix_file(path, rules, opts, false);
     out.report = Some(match out.evaluated.take() {
         Some((text, t, raws)) => {
             let syntax = load::detect_syntax(path, &text);
             crate::lint::report_of(&out.file, &text, syntax, Ok((&t, raws)), rules, lint_opts)
         }
-        // Nothing was fixed or the fix failed: report the file as it is on disk.
-        None if out.bytes.is_empty() => crate::lint::lint_file(path, rules, lint_opts),
-        None => crate::lint::lint_bytes(&out.file, &out.bytes, rules, lint_opts),
+        // The fix failed or could not start: report the file as it is on disk.
+        None => crate::lint::lint_file(path, rules, lint_opts),
     });
     out
 }
