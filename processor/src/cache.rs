@@ -101,6 +101,32 @@ impl Cache {
             ))),
         }
     }
+
+    /// Deletes the entries of these products: withdraws a refresh whose commit then failed.
+    pub async fn invalidate(&self, changed: &[ChangedProduct]) -> Result<(), CacheError> {
+        let Some(conn) = &self.conn else {
+            return Ok(());
+        };
+        if changed.is_empty() {
+            return Ok(());
+        }
+        let keys: Vec<String> = changed
+            .iter()
+            .map(|row| self.key(&row.product_id))
+            .collect();
+        let mut conn = conn.clone();
+        let mut delete = redis::cmd("DEL");
+        delete.arg(keys);
+        match tokio::time::timeout(self.settings.timeout, delete.query_async::<()>(&mut conn)).await
+        {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(e)) => Err(CacheError(e.to_string())),
+            Err(_) => Err(CacheError(format!(
+                "timed out after {:?}",
+                self.settings.timeout
+            ))),
+        }
+    }
 }
 
 /// A failed cache refresh; logged and counted, never fatal.

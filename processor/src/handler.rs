@@ -134,7 +134,7 @@ pub async fn process(deps: &Deps, records: Vec<IncomingRecord>) -> BatchReport {
     if records.is_empty() {
         return report;
     }
-    let mut clock = Instant::now();
+    let validation_started = Instant::now();
     let verdicts: Vec<Verdict> = records
         .iter()
         .map(|r| judge(r, deps.settings.max_record_bytes))
@@ -155,7 +155,7 @@ pub async fn process(deps: &Deps, records: Vec<IncomingRecord>) -> BatchReport {
         .filter(|v| matches!(v, Verdict::Rejected(_)))
         .count();
     report.accepted = records.len() - report.rejected;
-    report.timings.validate = lap(&mut clock);
+    report.timings.validate = validation_started.elapsed();
 
     let updates: Vec<SequencedUpdate> = records
         .iter()
@@ -229,31 +229,45 @@ pub async fn process(deps: &Deps, records: Vec<IncomingRecord>) -> BatchReport {
         }
         (Ok(()), Err(e)) => return retry_from_first(deps, &records, report, e),
         (Ok(()), Ok((tx, changed))) => {
-            clock = Instant::now();
-            if let Some(tx) = tx {
-                if let Err(e) = tx.commit().await {
-                    return retry_from_first(
-                        deps,
-                        &records,
-                        report,
-                        format!("catalog commit: {e}"),
-                    );
+            // 3. The best-effort cache refresh runs while the commit waits for its WAL flush.
+            // Until the commit returns, the cache may be ahead of the catalog by this batch;
+            // if the commit fails, the batch's entries are deleted again before the retry, so a
+            // reader never keeps a value the catalog did not take.
+            let commit = async {
+                let started = Instant::now();
+                let result = match tx {
+                    Some(tx) => tx.commit().await,
+                    None => Ok(()),
+                };
+                (result, started.elapsed())
+            };
+            let refresh = async {
+                let started = Instant::now();
+                (deps.cache.write_through(&changed).await, started.elapsed())
+            };
+            let ((committed, commit_time), (refreshed, cache_time)) = tokio::join!(commit, refresh);
+            report.timings.cache = cache_time;
+            if let Err(e) = committed {
+                if refreshed.is_ok()
+                    && let Err(e) = deps.cache.invalidate(&changed).await
+                {
+                    // The entries expire with their TTL; the retry writes them again anyway.
+                    Metrics::add(&deps.metrics.cache_failures, 1);
+                    tracing::warn!(error = %e, "could not withdraw the cache entries of a failed commit");
                 }
+                return retry_from_first(deps, &records, report, format!("catalog commit: {e}"));
+            }
+            report.timings.catalog = catalog_time + commit_time;
+            if let Err(e) = refreshed {
+                Metrics::add(&deps.metrics.cache_failures, 1);
+                tracing::warn!(error = %e, products = changed.len(), "cache refresh failed; catalog is updated");
+                report.cache_error = Some(e.to_string());
             }
             changed
         }
     };
     report.archive_key = Some(key);
     report.changed = changed.len();
-    report.timings.catalog = catalog_time + lap(&mut clock);
-
-    // 3. Best-effort cache refresh.
-    if let Err(e) = deps.cache.write_through(&changed).await {
-        Metrics::add(&deps.metrics.cache_failures, 1);
-        tracing::warn!(error = %e, products = changed.len(), "cache refresh failed; catalog is updated");
-        report.cache_error = Some(e.to_string());
-    }
-    report.timings.cache = lap(&mut clock);
 
     Metrics::add(&deps.metrics.accepted, report.accepted as u64);
     Metrics::add(&deps.metrics.rejected, report.rejected as u64);
@@ -274,14 +288,6 @@ pub async fn process(deps: &Deps, records: Vec<IncomingRecord>) -> BatchReport {
         "batch processed"
     );
     report
-}
-
-/// Time since the last lap, restarting the clock.
-fn lap(clock: &mut Instant) -> Duration {
-    let now = Instant::now();
-    let elapsed = now - *clock;
-    *clock = now;
-    elapsed
 }
 
 fn millis(d: Duration) -> f64 {

@@ -282,6 +282,44 @@ async fn redis_unreachable_still_updates_the_catalog() {
 }
 
 #[tokio::test]
+async fn a_failed_commit_withdraws_the_cache_refresh_and_retries_the_batch() {
+    let env = Env::new().await;
+    let deps = env.deps();
+    // A deferred constraint trigger fails the COMMIT after the upsert itself succeeded: the one
+    // failure the cache refresh, which runs during the commit, learns about too late.
+    let pool = sqlx::PgPool::connect(&env.db.url).await.expect("connect");
+    sqlx::raw_sql(
+        "CREATE FUNCTION refuse_doomed() RETURNS trigger LANGUAGE plpgsql AS $$ \
+         BEGIN IF NEW.product_id = 'doomed' THEN RAISE EXCEPTION 'refused at commit'; END IF; \
+         RETURN NEW; END $$; \
+         CREATE CONSTRAINT TRIGGER refuse_at_commit AFTER INSERT OR UPDATE ON products \
+         DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION refuse_doomed();",
+    )
+    .execute(&pool)
+    .await
+    .expect("install the failing trigger");
+    pool.close().await;
+
+    let report = process(
+        &deps,
+        event_records(&[
+            ("7", update("kept", 1, "1.00")),
+            ("8", update("doomed", 2, "2.00")),
+        ]),
+    )
+    .await;
+    assert_eq!(failures(&report.response), vec!["7".to_string()]);
+    let why = report.transient_error.unwrap_or_default();
+    assert!(why.contains("commit") && why.contains("refused"), "{why}");
+    assert_eq!(env.db.count().await, 0, "a failed commit applies nothing");
+    assert!(
+        env.cached("kept").await.is_none() && env.cached("doomed").await.is_none(),
+        "the cache must not keep values the catalog refused"
+    );
+    env.finish().await;
+}
+
+#[tokio::test]
 async fn s3_unreachable_fails_the_batch_without_half_applying_it() {
     let env = Env::new().await;
     let dead_s3 = s3_client(&format!("http://127.0.0.1:{}", closed_port().await));
