@@ -24,14 +24,15 @@ if answers; then
 fi
 
 mkdir -p "$cache_dir"
-if [ ! -x "${venv}/bin/moto_server" ]; then
-    echo "installing moto[server] into ${venv}" >&2
-    python3 -m venv "$venv"
-    "${venv}/bin/pip" install --quiet --disable-pip-version-check 'moto[server]' >&2
+if ! "${venv}/bin/python" -c 'import moto.server, waitress' 2>/dev/null; then
+    echo "installing moto[server] and waitress into ${venv}" >&2
+    [ -x "${venv}/bin/python" ] || python3 -m venv "$venv"
+    "${venv}/bin/pip" install --quiet --disable-pip-version-check 'moto[server]' waitress >&2
 fi
 
-echo "starting moto_server on ${endpoint} (log: ${log})" >&2
-nohup "${venv}/bin/moto_server" -H 127.0.0.1 -p "$port" >"$log" 2>&1 </dev/null &
+# moto's own app under waitress (keep-alive), not `moto_server`: see moto-server.py.
+echo "starting moto on ${endpoint} (log: ${log})" >&2
+nohup "${venv}/bin/python" "$(dirname "$0")/moto-server.py" "$port" >"$log" 2>&1 </dev/null &
 
 for _ in $(seq 1 120); do
     if answers; then
@@ -40,6 +41,6 @@ for _ in $(seq 1 120); do
     fi
     sleep 0.5
 done
-echo "moto_server did not answer at ${endpoint} within 60 s; see ${log}" >&2
+echo "moto did not answer at ${endpoint} within 60 s; see ${log}" >&2
 tail -n 20 "$log" >&2 || true
 exit 1
