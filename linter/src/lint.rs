@@ -323,9 +323,9 @@ pub fn lint_stream(
 }
 
 /// Maps `items` in parallel chunk by chunk and hands each chunk's results to `consume` in order.
-/// Two chunks are in flight at a time, so the workers go on with the next chunk while one file
-/// holds up the end of the current one, and the consumer's serial work (writing reports, writing
-/// fixed files) overlaps the parallel work instead of leaving cores idle. At most three chunks of
+/// While the consumer handles the oldest chunk, the workers go on with the next two, so one slow
+/// file at the end of a chunk does not idle the other cores, and the consumer's serial work
+/// (writing reports, writing fixed files) overlaps the parallel work. At most three chunks of
 /// results are alive at once.
 pub fn ordered_chunks<'a, T: Sync, R: Send>(
     items: &'a [T],
