@@ -8,7 +8,6 @@
 #![allow(clippy::result_large_err)]
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
@@ -216,16 +215,9 @@ impl BaselineWriter {
             version: VERSION,
             findings: self.keys,
         };
-        let dir = match self.path.parent() {
-            Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
-            _ => PathBuf::from("."),
-        };
-        let mut temp = tempfile::Builder::new()
-            .prefix(".tap-lint-baseline")
-            .tempfile_in(&dir)?;
-        serde_json::to_writer_pretty(&mut temp, &doc)?;
-        temp.write_all(b"\n")?;
-        temp.persist(&self.path).map_err(|e| e.error)?;
+        let mut bytes = serde_json::to_vec_pretty(&doc)?;
+        bytes.push(b'\n');
+        crate::write::write_atomic(&self.path, &bytes)?;
         Ok(count)
     }
 }

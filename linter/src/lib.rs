@@ -17,3 +17,4 @@ pub mod report;
 pub mod rules;
 pub mod suppress;
 pub mod testing;
+pub mod write;

@@ -6,7 +6,6 @@ pub mod edit;
 pub mod ops;
 pub mod render;
 pub mod tree;
-pub mod write;
 
 use std::path::Path;
 
@@ -337,7 +336,7 @@ pub struct FileFix {
 impl FileFix {
     /// Records that the fixed bytes could not be written: the file is as it was, so nothing
     /// counts as applied (and a report made from the fixed text no longer describes it).
-    pub fn write_failed(&mut self, e: &std::io::Error) {
+    fn write_failed(&mut self, e: &std::io::Error) {
         self.error = Some(format!("cannot write the fixed file: {e}"));
         self.applied.clear();
     }
@@ -357,7 +356,7 @@ pub fn write_fixed<'a>(files: impl IntoIterator<Item = (&'a Path, &'a mut FileFi
         .iter()
         .filter_map(|(path, _, bytes)| Some((*path, bytes.as_deref()?)))
         .collect();
-    let mut results = write::write_batch(&jobs).into_iter();
+    let mut results = crate::write::write_batch(&jobs).into_iter();
     files
         .iter_mut()
         .map(|(_, fix, bytes)| match bytes {

@@ -1,4 +1,4 @@
-//! Atomic writes of fixed templates, many at a time.
+//! Atomic writes: fixed templates (many at a time) and the baseline.
 //!
 //! Each file goes to a temporary file in its own folder and is renamed over the original only
 //! once it is on disk, so neither Ctrl-C nor a crash can leave a half-written template (a crash
@@ -41,7 +41,7 @@ fn stage(path: &Path, bytes: &[u8]) -> io::Result<NamedTempFile> {
         .filter(|p| !p.as_os_str().is_empty())
         .unwrap_or(Path::new("."));
     let mut tmp = tempfile::Builder::new()
-        .prefix(".tap-lint-fix-")
+        .prefix(".tap-lint-")
         .suffix(".tmp")
         .tempfile_in(dir)?;
     tmp.write_all(bytes)?;
