@@ -14,9 +14,9 @@ use tap_lint::report::{Summary, human};
 use tap_lint::rules::{RuleSet, Severity};
 use tap_lint::suppress::META_RULES;
 
+use super::fix_run::fix_phase;
 use super::{
-    Color, EXIT_CLEAN, EXIT_ERROR, EXIT_FINDINGS, FailOn, LintArgs, fix_phase, load_config,
-    load_rules,
+    Color, EXIT_CLEAN, EXIT_ERROR, EXIT_FINDINGS, FailOn, LintArgs, load_config, load_rules,
 };
 
 /// Runs the lint command with its reports already paired with their destinations.

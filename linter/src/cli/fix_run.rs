@@ -1,0 +1,141 @@
+//! The fix stage of the lint command (`--fix`, `--fix-only`, `--diff`): fixing in parallel,
+//! writing, and reporting each file in order.
+
+use std::io::Write;
+
+use tap_lint::discover::Target;
+use tap_lint::fix::{self, FixOptions};
+use tap_lint::rules::RuleSet;
+
+/// Totals of a fix run.
+pub(super) struct FixTotals {
+    /// Files fixed (or, with `--diff`, that would be).
+    pub(super) changed: usize,
+    /// Files that could not be fixed or written.
+    pub(super) errors: usize,
+}
+
+/// Fixes every target (in parallel chunks, reported in order): diffs go to stdout, what was fixed
+/// (with the CDK source change to make for cdk.out templates) and what could not be to stderr.
+/// Unless `diff`, a writer thread puts each chunk on disk while the workers fix the next ones, so
+/// waiting for the disk never idles them. With `report`, each file is also reported (what remains
+/// after fixing) to the sink, in order, from the fix's own last evaluation.
+pub(super) fn fix_phase(
+    targets: &[Target],
+    set: &RuleSet,
+    opts: FixOptions,
+    diff: bool,
+    mut report: Option<(
+        tap_lint::lint::LintOptions,
+        &mut dyn FnMut(tap_lint::lint::FileReport),
+    )>,
+) -> FixTotals {
+    let mut totals = FixTotals {
+        changed: 0,
+        errors: 0,
+    };
+    let lint_opts = report.as_ref().map(|(o, _)| *o);
+    let emit = |results: Vec<(&Target, fix::FileFix)>| {
+        // Locked only while writing: never across the parallel work.
+        let (mut out, mut err) = (std::io::stdout().lock(), std::io::stderr().lock());
+        for (_, r) in results {
+            print_outcome(&r, diff, &mut totals, &mut out, &mut err);
+            if let (Some((_, sink)), Some(file_report)) = (report.as_mut(), r.report) {
+                // The sink writes its own output: release the locks while it runs.
+                drop((out, err));
+                sink(file_report);
+                (out, err) = (std::io::stdout().lock(), std::io::stderr().lock());
+            }
+        }
+    };
+    let fix_one = |t: &Target| match lint_opts {
+        Some(lo) => fix::fix_and_report(&t.path, set, opts, lo),
+        None => fix::fix_file(&t.path, set, opts, diff),
+    };
+    let fix_one = |t| (t, fix_one(t));
+    if diff {
+        tap_lint::lint::ordered_chunks(targets, FIX_CHUNK, fix_one, emit);
+        return totals;
+    }
+    let write = |chunk: &mut Vec<(&Target, fix::FileFix)>| {
+        let written = fix::write_fixed(chunk.iter_mut().map(|(t, r)| (t.path.as_path(), r)));
+        for (ok, (target, r)) in written.into_iter().zip(chunk) {
+            if !ok && let Some(lo) = lint_opts {
+                // The file is as it was: report it from disk, not from the unwritten fix.
+                r.report = Some(tap_lint::lint::lint_file(&target.path, set, lo));
+            }
+        }
+    };
+    // Three stages, each chunk in order: the workers fix, a writer thread puts the fixed files on
+    // disk (mostly waiting for it), and this thread reports what the writer has finished.
+    let mut emit = emit;
+    std::thread::scope(|s| {
+        let (to_writer, jobs) = std::sync::mpsc::channel::<Vec<(&Target, fix::FileFix)>>();
+        let (to_report, written) = std::sync::mpsc::channel();
+        s.spawn(move || {
+            for mut chunk in jobs {
+                write(&mut chunk);
+                if to_report.send(chunk).is_err() {
+                    break;
+                }
+            }
+        });
+        let mut queued = 0usize;
+        tap_lint::lint::ordered_chunks(targets, FIX_CHUNK, fix_one, |chunk| {
+            // A closed channel means the writer panicked: the scope re-raises that below.
+            let _ = to_writer.send(chunk);
+            queued += 1;
+            if queued > 1
+                && let Ok(done) = written.recv()
+            {
+                queued -= 1;
+                emit(done);
+            }
+        });
+        drop(to_writer);
+        written.into_iter().for_each(&mut emit);
+    });
+    totals
+}
+
+/// Prints what fixing one file did: its diff to stdout; what was fixed (with the CDK source
+/// change to make for cdk.out templates), what was not and why, to stderr.
+fn print_outcome(
+    r: &fix::FileFix,
+    diff: bool,
+    totals: &mut FixTotals,
+    out: &mut impl Write,
+    err: &mut impl Write,
+) {
+    if let Some(e) = &r.error {
+        totals.errors += 1;
+        let _ = writeln!(err, "error: {}: cannot fix: {e}", r.file);
+    }
+    if let Some(d) = &r.diff {
+        let _ = out.write_all(d.as_bytes());
+    }
+    if !r.applied.is_empty() {
+        totals.changed += 1;
+        let verb = if diff { "would fix" } else { "fixed" };
+        let _ = writeln!(err, "{verb} {} issue(s) in {}", r.applied.len(), r.file);
+        for a in &r.applied {
+            if let Some(cdk_path) = &a.cdk_path {
+                let change = a
+                    .cdk
+                    .as_deref()
+                    .map_or_else(String::new, |c| format!(" (set `{c}`)"));
+                let _ = writeln!(
+                    err,
+                    "  note: {} {} was generated by CDK: change {cdk_path} in the CDK source too{change}, or the next synth undoes the fix",
+                    a.code, a.resource
+                );
+            }
+        }
+    }
+    for d in &r.dropped {
+        let _ = writeln!(err, "warning: {}: not fixed: {d}", r.file);
+    }
+}
+
+/// Files fixed in parallel per chunk (a fix holds more in memory than a lint).
+const FIX_CHUNK: usize = 256;
