@@ -182,9 +182,8 @@ pub async fn process(deps: &Deps, records: Vec<IncomingRecord>) -> BatchReport {
     // inside a transaction that commits only after the archive object exists: no record
     // reaches the catalog unarchived, and a failure of either leaves the catalog untouched.
     let key = archive::object_key(&deps.settings.archive_prefix, &records);
-    let archive_write = async {
-        let started = Instant::now();
-        let result = match archive::encode(&records, &verdicts) {
+    let archive_write = timed(async {
+        match archive::encode(&records, &verdicts) {
             Ok(body) => archive::put(&deps.s3, &deps.settings.archive_bucket, &key, body)
                 .await
                 .map_err(|e| {
@@ -195,15 +194,13 @@ pub async fn process(deps: &Deps, records: Vec<IncomingRecord>) -> BatchReport {
                     )
                 }),
             Err(e) => Err(format!("encoding archive: {e}")),
-        };
-        (result, started.elapsed())
-    };
+        }
+    });
     // The upsert runs as its own task so it proceeds on another core while this one gzips
     // the archive; the transaction it returns is committed (or rolled back) here.
     let pool = deps.db.clone();
-    let staged_upsert = tokio::spawn(async move {
-        let started = Instant::now();
-        let result = async {
+    let staged_upsert = tokio::spawn(timed(async move {
+        async {
             if updates.is_empty() {
                 return Ok((None, Vec::new()));
             }
@@ -212,9 +209,8 @@ pub async fn process(deps: &Deps, records: Vec<IncomingRecord>) -> BatchReport {
             Ok::<_, sqlx::Error>((Some(tx), changed))
         }
         .await
-        .map_err(|e| format!("catalog upsert: {e}"));
-        (result, started.elapsed())
-    });
+        .map_err(|e| format!("catalog upsert: {e}"))
+    }));
     let (archived, archive_time) = archive_write.await;
     let (staged, catalog_time) = staged_upsert
         .await
@@ -233,18 +229,13 @@ pub async fn process(deps: &Deps, records: Vec<IncomingRecord>) -> BatchReport {
             // Until the commit returns, the cache may be ahead of the catalog by this batch;
             // if the commit fails, the batch's entries are deleted again before the retry, so a
             // reader never keeps a value the catalog did not take.
-            let commit = async {
-                let started = Instant::now();
-                let result = match tx {
+            let commit = timed(async {
+                match tx {
                     Some(tx) => tx.commit().await,
                     None => Ok(()),
-                };
-                (result, started.elapsed())
-            };
-            let refresh = async {
-                let started = Instant::now();
-                (deps.cache.write_through(&changed).await, started.elapsed())
-            };
+                }
+            });
+            let refresh = timed(deps.cache.write_through(&changed));
             let ((committed, commit_time), (refreshed, cache_time)) = tokio::join!(commit, refresh);
             report.timings.cache = cache_time;
             if let Err(e) = committed {
@@ -288,6 +279,13 @@ pub async fn process(deps: &Deps, records: Vec<IncomingRecord>) -> BatchReport {
         "batch processed"
     );
     report
+}
+
+/// Runs `work` and says how long it took, for the per-stage timings.
+async fn timed<T>(work: impl Future<Output = T>) -> (T, Duration) {
+    let started = Instant::now();
+    let out = work.await;
+    (out, started.elapsed())
 }
 
 fn millis(d: Duration) -> f64 {
