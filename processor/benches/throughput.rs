@@ -371,7 +371,7 @@ async fn run_statement(pool: &PgPool, inputs: Vec<Vec<Vec<SequencedUpdate>>>) ->
         tasks.push(tokio::spawn(async move {
             for updates in shard_inputs {
                 let mut conn = pool.acquire().await.expect("connection");
-                processor::catalog::upsert(&mut conn, &updates)
+                processor::catalog::upsert(&mut conn, updates)
                     .await
                     .expect("guarded upsert");
             }

@@ -205,7 +205,7 @@ pub async fn process(deps: &Deps, records: Vec<IncomingRecord>) -> BatchReport {
                 return Ok((None, Vec::new()));
             }
             let mut tx = pool.begin().await?;
-            let changed = catalog::upsert(&mut tx, &updates).await?;
+            let changed = catalog::upsert(&mut tx, updates).await?;
             Ok::<_, sqlx::Error>((Some(tx), changed))
         }
         .await

@@ -44,6 +44,11 @@ impl SequenceNumber {
     pub fn as_str(&self) -> &str {
         &self.0
     }
+
+    /// The canonical digits, owned, for a value that outlives the batch (the cache entry).
+    pub fn into_string(self) -> String {
+        self.0
+    }
 }
 
 impl Ord for SequenceNumber {
