@@ -9,8 +9,8 @@ use std::time::Duration;
 use aws_config::BehaviorVersion;
 use aws_config::timeout::TimeoutConfig;
 use serde::Deserialize;
-use sqlx::PgPool;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::{Connection as _, PgPool};
 
 use crate::Deps;
 use crate::cache::{Cache, CacheSettings};
@@ -102,6 +102,9 @@ pub async fn database_options_from_secret(
     Ok(options)
 }
 
+/// How long a pooled connection may sit unused before it is checked before use.
+const IDLE_BEFORE_PING: Duration = Duration::from_secs(1);
+
 /// A pool that connects on demand, so a database outage at cold start is retried per batch
 /// instead of crashing the container.
 pub fn lazy_pool(
@@ -113,6 +116,20 @@ pub fn lazy_pool(
         .max_connections(max_connections)
         .min_connections(0)
         .acquire_timeout(acquire_timeout)
+        // By default sqlx pings every connection it hands out: a round trip per batch on the
+        // critical path. It already pings each one when it comes back to the pool (and drops
+        // it if that fails), so only a connection that has sat idle since (a thawed container,
+        // a quiet stream) can have been dropped by the server or a NAT meanwhile: only such a
+        // connection is pinged before use.
+        .test_before_acquire(false)
+        .before_acquire(|conn, meta| {
+            Box::pin(async move {
+                if meta.idle_for >= IDLE_BEFORE_PING {
+                    conn.ping().await?;
+                }
+                Ok(true)
+            })
+        })
         .connect_lazy_with(options)
 }
 
