@@ -3,13 +3,12 @@
 //! The object key depends only on the batch contents (shard, first and last sequence number,
 //! first arrival date), so a retried batch overwrites its own object instead of duplicating it.
 
-use std::io::Write;
+use std::cell::RefCell;
 
 use aws_sdk_s3::primitives::ByteStream;
 use base64::Engine as _;
 use chrono::{DateTime, Datelike, SecondsFormat, Utc};
-use flate2::Compression;
-use flate2::write::GzEncoder;
+use flate2::{Compress, Compression, FlushCompress, Status};
 use serde::Serialize;
 
 use crate::record::{IncomingRecord, InventoryUpdate, Rejection, SequenceNumber};
@@ -81,8 +80,7 @@ pub fn object_key(prefix: &str, records: &[IncomingRecord]) -> String {
 
 /// Renders the batch as gzip-compressed NDJSON, one line per record in delivery order.
 pub fn encode(records: &[IncomingRecord], verdicts: &[Verdict]) -> std::io::Result<Vec<u8>> {
-    let mut gz = GzEncoder::new(Vec::with_capacity(records.len() * 64), Compression::fast());
-    let mut line = Vec::with_capacity(512);
+    let mut ndjson = Vec::with_capacity(records.len() * 192);
     for (record, verdict) in records.iter().zip(verdicts) {
         let raw = record.data.as_deref().ok();
         let text = raw.and_then(|bytes| std::str::from_utf8(bytes).ok());
@@ -107,12 +105,44 @@ pub fn encode(records: &[IncomingRecord], verdicts: &[Verdict]) -> std::io::Resu
                 _ => None,
             },
         };
-        line.clear();
-        serde_json::to_writer(&mut line, &entry)?;
-        line.push(b'\n');
-        gz.write_all(&line)?;
+        serde_json::to_writer(&mut ndjson, &entry)?;
+        ndjson.push(b'\n');
     }
-    gz.finish()
+    gzip(&ndjson)
+}
+
+thread_local! {
+    /// One deflate state per thread, reset for each batch: a new one allocates and zeroes
+    /// about 230 KB of tables, which was a tenth of the processor's CPU time per batch.
+    static DEFLATE: RefCell<Compress> = RefCell::new(Compress::new(Compression::fast(), false));
+}
+
+/// The gzip member header (RFC 1952): deflate, no name, no mtime, "fast" flag, unknown OS.
+const GZIP_HEADER: [u8; 10] = [0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 4, 0xff];
+
+/// Wraps `data` in one gzip member.
+fn gzip(data: &[u8]) -> std::io::Result<Vec<u8>> {
+    let mut out = Vec::with_capacity(data.len() / 4 + 64);
+    out.extend_from_slice(&GZIP_HEADER);
+    DEFLATE.with_borrow_mut(|deflate| {
+        deflate.reset();
+        loop {
+            let consumed = deflate.total_in() as usize;
+            if out.capacity() - out.len() < 64 {
+                out.reserve(out.len());
+            }
+            let status = deflate
+                .compress_vec(&data[consumed..], &mut out, FlushCompress::Finish)
+                .map_err(std::io::Error::other)?;
+            if status == Status::StreamEnd {
+                return Ok::<_, std::io::Error>(());
+            }
+        }
+    })?;
+    out.extend_from_slice(&crc32fast::hash(data).to_le_bytes());
+    // ISIZE is the input length modulo 2^32 (RFC 1952).
+    out.extend_from_slice(&(data.len() as u32).to_le_bytes());
+    Ok(out)
 }
 
 fn rfc3339(at: DateTime<Utc>) -> String {
@@ -187,12 +217,56 @@ mod tests {
             detail: "x".into(),
         });
         let gz = encode(&[bad], &[verdict]).expect("encode");
-        let mut text = String::new();
-        std::io::Read::read_to_string(&mut flate2::read::GzDecoder::new(&gz[..]), &mut text)
-            .expect("gunzip");
+        let text = gunzip(&gz);
         let line: serde_json::Value = serde_json::from_str(text.trim_end()).expect("json line");
         assert_eq!(line["data_base64"], "//4=");
         assert_eq!(line["status"], "rejected");
         assert_eq!(line["reason_code"], "malformed_json");
+    }
+
+    fn gunzip(gz: &[u8]) -> String {
+        let mut text = String::new();
+        std::io::Read::read_to_string(&mut flate2::read::GzDecoder::new(gz), &mut text)
+            .expect("a valid gzip member");
+        text
+    }
+
+    #[test]
+    fn the_reused_deflate_state_gives_every_batch_a_complete_member() {
+        // Pseudo-random binary payloads are archived as base64 and barely compress, so the
+        // output outgrows its first allocation; a second batch on the same thread must not
+        // inherit anything from the first.
+        let mut state: u64 = 0x2545_f491_4f6c_dd1d;
+        let noisy: Vec<IncomingRecord> = (0..300)
+            .map(|i| {
+                let mut r = record(&i.to_string(), "s", None);
+                r.data = Ok((0..400)
+                    .map(|_| {
+                        state ^= state << 13;
+                        state ^= state >> 7;
+                        state ^= state << 17;
+                        (state >> 56) as u8 | 0x80
+                    })
+                    .collect());
+                r
+            })
+            .collect();
+        let verdicts: Vec<Verdict> = noisy
+            .iter()
+            .map(|_| {
+                Verdict::Rejected(Rejection {
+                    code: "malformed_json",
+                    detail: "x".into(),
+                })
+            })
+            .collect();
+        let first = encode(&noisy, &verdicts).expect("encode");
+        let small = encode(&noisy[..1], &verdicts[..1]).expect("encode");
+        let again = encode(&noisy, &verdicts).expect("encode");
+        assert_eq!(first, again, "the same batch gives the same object");
+        let text = gunzip(&first);
+        assert_eq!(text.lines().count(), 300);
+        assert!(text.len() > first.len(), "it did compress");
+        assert_eq!(gunzip(&small).lines().count(), 1);
     }
 }
