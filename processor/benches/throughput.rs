@@ -346,7 +346,7 @@ fn report_encode_cost(sample: &[IncomingRecord]) {
         .iter()
         .map(
             |r| match parse_update(r.data.as_deref().unwrap_or_default(), 1 << 20) {
-                Ok(u) => Verdict::Accepted(u),
+                Ok(_) => Verdict::Accepted,
                 Err(e) => Verdict::Rejected(e),
             },
         )

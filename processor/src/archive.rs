@@ -11,13 +11,13 @@ use chrono::{DateTime, Datelike, SecondsFormat, Utc};
 use flate2::{Compress, Compression, FlushCompress, Status};
 use serde::Serialize;
 
-use crate::record::{IncomingRecord, InventoryUpdate, Rejection, SequenceNumber};
+use crate::record::{IncomingRecord, Rejection, SequenceNumber};
 
 /// What the pipeline decided about one record, as written to the archive.
 #[derive(Clone, Debug)]
 pub enum Verdict {
-    /// Valid: goes on to the catalog.
-    Accepted(InventoryUpdate),
+    /// Valid: went on to the catalog.
+    Accepted,
     /// Invalid: archived, counted, never retried.
     Rejected(Rejection),
 }
@@ -85,7 +85,7 @@ pub fn encode(records: &[IncomingRecord], verdicts: &[Verdict]) -> std::io::Resu
         let raw = record.data.as_deref().ok();
         let text = raw.and_then(|bytes| std::str::from_utf8(bytes).ok());
         let (status, reason_code, reason) = match verdict {
-            Verdict::Accepted(_) => ("accepted", None, None),
+            Verdict::Accepted => ("accepted", None, None),
             Verdict::Rejected(r) => ("rejected", Some(r.code), Some(r.detail.as_str())),
         };
         let entry = ArchiveLine {

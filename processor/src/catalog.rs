@@ -62,22 +62,19 @@ SELECT coalesce(array_agg(product_id), '{}') FROM changed
 "#;
 
 /// Keeps only the newest update per product: PostgreSQL refuses to touch one row twice in a
-/// single `ON CONFLICT` statement, and the older ones would lose the guard anyway.
-pub fn newest_per_product(updates: Vec<SequencedUpdate>) -> Vec<SequencedUpdate> {
-    let mut newest: std::collections::HashMap<String, SequencedUpdate> =
-        std::collections::HashMap::with_capacity(updates.len());
-    for candidate in updates {
-        match newest.get(&candidate.update.product_id) {
-            Some(kept) if kept.sequence >= candidate.sequence => {}
-            _ => {
-                newest.insert(candidate.update.product_id.clone(), candidate);
-            }
-        }
-    }
-    let mut out: Vec<SequencedUpdate> = newest.into_values().collect();
-    // A stable row order keeps concurrent batches from deadlocking on each other's rows.
-    out.sort_by(|a, b| a.update.product_id.cmp(&b.update.product_id));
-    out
+/// single `ON CONFLICT` statement, and the older ones would lose the guard anyway. The result
+/// is ordered by product id, which keeps concurrent batches from deadlocking on each other's
+/// rows.
+pub fn newest_per_product(mut updates: Vec<SequencedUpdate>) -> Vec<SequencedUpdate> {
+    // Newest first within each product, so deduplication keeps the first of each run.
+    updates.sort_unstable_by(|a, b| {
+        a.update
+            .product_id
+            .cmp(&b.update.product_id)
+            .then_with(|| b.sequence.cmp(&a.sequence))
+    });
+    updates.dedup_by(|later, kept| later.update.product_id == kept.update.product_id);
+    updates
 }
 
 /// Applies a batch in one statement on `conn` (the handler passes an open transaction, so the
@@ -128,4 +125,49 @@ pub async fn upsert(
             supplier_id: u.update.supplier_id,
         })
         .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn update(product: &str, sequence: &str, inventory: i64) -> SequencedUpdate {
+        SequencedUpdate {
+            update: InventoryUpdate {
+                product_id: product.to_owned(),
+                inventory,
+                price: Decimal::new(100, 2),
+                supplier_id: None,
+                updated_at: None,
+            },
+            sequence: SequenceNumber::parse(sequence).expect("digits"),
+        }
+    }
+
+    #[test]
+    fn the_numerically_newest_update_of_each_product_survives_in_product_order() {
+        let kept = newest_per_product(vec![
+            update(
+                "b",
+                "49590338271490256608559692538361571095921575989136588898",
+                1,
+            ),
+            update("a", "7", 2),
+            update("b", "9", 3),
+            update("a", "10", 4),
+            update("c", "3", 5),
+            update("a", "010", 6),
+        ]);
+        let summary: Vec<(&str, i64)> = kept
+            .iter()
+            .map(|u| (u.update.product_id.as_str(), u.update.inventory))
+            .collect();
+        // "10" beats "7" as a number (not as a string), and "010" is the same number as "10":
+        // either of those two may survive, both say inventory 4 or 6 for the same sequence.
+        assert_eq!(summary.len(), 3);
+        assert_eq!(summary[0].0, "a");
+        assert!(matches!(summary[0].1, 4 | 6), "{summary:?}");
+        assert_eq!(summary[1], ("b", 1));
+        assert_eq!(summary[2], ("c", 5));
+    }
 }

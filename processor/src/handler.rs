@@ -104,26 +104,22 @@ fn finish(report: BatchReport) -> Result<KinesisEventResponse, Error> {
 
 /// Validates one record; an unusable sequence number is a rejection because the record
 /// could be neither ordered nor named for a retry.
-fn judge(record: &IncomingRecord, max_bytes: usize) -> Verdict {
-    if SequenceNumber::parse(&record.sequence_number).is_none() {
-        return Verdict::Rejected(Rejection {
+fn judge(record: &IncomingRecord, max_bytes: usize) -> Result<SequencedUpdate, Rejection> {
+    let Some(sequence) = SequenceNumber::parse(&record.sequence_number) else {
+        return Err(Rejection {
             code: "invalid_sequence_number",
             detail: format!(
                 "sequence number {:?} is not decimal digits",
                 record.sequence_number
             ),
         });
-    }
-    match &record.data {
-        Err(why) => Verdict::Rejected(Rejection {
-            code: "bad_envelope",
-            detail: why.clone(),
-        }),
-        Ok(data) => match parse_update(data, max_bytes) {
-            Ok(update) => Verdict::Accepted(update),
-            Err(rejection) => Verdict::Rejected(rejection),
-        },
-    }
+    };
+    let data = record.data.as_deref().map_err(|why| Rejection {
+        code: "bad_envelope",
+        detail: why.clone(),
+    })?;
+    let update = parse_update(data, max_bytes)?;
+    Ok(SequencedUpdate { update, sequence })
 }
 
 /// Runs the whole pipeline on one batch; never panics and never returns early without a
@@ -135,41 +131,31 @@ pub async fn process(deps: &Deps, records: Vec<IncomingRecord>) -> BatchReport {
         return report;
     }
     let validation_started = Instant::now();
-    let verdicts: Vec<Verdict> = records
-        .iter()
-        .map(|r| judge(r, deps.settings.max_record_bytes))
-        .collect();
-    for (record, verdict) in records.iter().zip(&verdicts) {
-        if let Verdict::Rejected(why) = verdict {
-            tracing::warn!(
-                sequence_number = %record.sequence_number,
-                shard_id = %record.shard_id,
-                code = why.code,
-                detail = %why.detail,
-                "record rejected"
-            );
+    // One pass: the accepted updates go on to the catalog, the archive keeps only the verdict.
+    let mut verdicts = Vec::with_capacity(records.len());
+    let mut updates = Vec::with_capacity(records.len());
+    for record in &records {
+        match judge(record, deps.settings.max_record_bytes) {
+            Ok(update) => {
+                updates.push(update);
+                verdicts.push(Verdict::Accepted);
+            }
+            Err(why) => {
+                tracing::warn!(
+                    sequence_number = %record.sequence_number,
+                    shard_id = %record.shard_id,
+                    code = why.code,
+                    detail = %why.detail,
+                    "record rejected"
+                );
+                verdicts.push(Verdict::Rejected(why));
+            }
         }
     }
-    report.rejected = verdicts
-        .iter()
-        .filter(|v| matches!(v, Verdict::Rejected(_)))
-        .count();
-    report.accepted = records.len() - report.rejected;
+    report.accepted = updates.len();
+    report.rejected = records.len() - report.accepted;
     report.timings.validate = validation_started.elapsed();
 
-    let updates: Vec<SequencedUpdate> = records
-        .iter()
-        .zip(&verdicts)
-        .filter_map(|(record, verdict)| match verdict {
-            Verdict::Accepted(update) => {
-                SequenceNumber::parse(&record.sequence_number).map(|sequence| SequencedUpdate {
-                    update: update.clone(),
-                    sequence,
-                })
-            }
-            Verdict::Rejected(_) => None,
-        })
-        .collect();
     let updates = catalog::newest_per_product(updates);
     if deps.migrations_pending.load(Ordering::Relaxed) {
         if let Err(e) = catalog::MIGRATOR.run(&deps.db).await {
