@@ -6,9 +6,12 @@
 //! one product's updates arrive in order on one shard. The TTL bounds how long an entry can stay
 //! stale if a refresh is lost while Redis is unreachable.
 
+use std::io::Write as _;
 use std::time::Duration;
 
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
+use redis::{Cmd, RedisWrite, ToRedisArgs};
+use rust_decimal::Decimal;
 use serde::Serialize;
 
 use crate::catalog::ChangedProduct;
@@ -36,10 +39,37 @@ pub struct Cache {
 struct CachedProduct<'a> {
     product_id: &'a str,
     inventory: i64,
-    price: String,
+    #[serde(serialize_with = "as_text")]
+    price: &'a Decimal,
     #[serde(skip_serializing_if = "Option::is_none")]
     supplier_id: Option<&'a str>,
     sequence_number: &'a str,
+}
+
+/// Writes a value as a JSON string through its `Display`, without an intermediate `String`.
+fn as_text<S: serde::Serializer>(value: &&Decimal, out: S) -> Result<S::Ok, S::Error> {
+    out.collect_str(value)
+}
+
+/// Serializes straight into the command's argument buffer: one allocation per command
+/// instead of a `String` per key and value plus the buffer growing arg by arg.
+impl ToRedisArgs for CachedProduct<'_> {
+    fn write_redis_args<W: ?Sized + RedisWrite>(&self, out: &mut W) {
+        // Only the writer can fail here, and this one appends to a Vec.
+        let _ = serde_json::to_writer(out.writer_for_next_arg(), self);
+    }
+}
+
+/// A cache key, `<prefix><product_id>`, written straight into the command buffer.
+struct Key<'a>(&'a str, &'a str);
+
+impl ToRedisArgs for Key<'_> {
+    fn write_redis_args<W: ?Sized + RedisWrite>(&self, out: &mut W) {
+        let mut arg = out.writer_for_next_arg();
+        // Appending to a Vec cannot fail.
+        let _ = arg.write_all(self.0.as_bytes());
+        let _ = arg.write_all(self.1.as_bytes());
+    }
 }
 
 impl Cache {
@@ -79,17 +109,25 @@ impl Cache {
             return Ok(());
         }
         let ttl = self.settings.ttl.as_secs().max(1);
-        let mut pipe = redis::pipe();
+        let prefix = self.settings.key_prefix.as_str();
+        let mut pipe = redis::Pipeline::with_capacity(changed.len());
         for row in changed {
-            let value = serde_json::to_string(&CachedProduct {
+            let entry = CachedProduct {
                 product_id: &row.product_id,
                 inventory: row.inventory,
-                price: row.price.to_string(),
+                price: &row.price,
                 supplier_id: row.supplier_id.as_deref(),
                 sequence_number: &row.kinesis_sequence,
-            })
-            .map_err(|e| CacheError(e.to_string()))?;
-            pipe.set_ex(self.key(&row.product_id), value, ttl).ignore();
+            };
+            // SET, key, value, EX, seconds: room for the usual entry without regrowing.
+            let room = 96 + prefix.len() + 2 * row.product_id.len() + row.kinesis_sequence.len();
+            let mut set = Cmd::with_capacity(5, room);
+            set.arg("SET")
+                .arg(Key(prefix, &row.product_id))
+                .arg(entry)
+                .arg("EX")
+                .arg(ttl);
+            pipe.add_command(set).ignore();
         }
         let mut conn = conn.clone();
         match tokio::time::timeout(self.settings.timeout, pipe.query_async::<()>(&mut conn)).await {
