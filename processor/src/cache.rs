@@ -28,7 +28,9 @@ pub struct CacheSettings {
 }
 
 /// A lazily connected Redis client that never fails the batch: errors are returned for
-/// counting and logging, and the connection manager reconnects on its own.
+/// counting and logging, and the connection manager reconnects on its own. Clones share the
+/// connection.
+#[derive(Clone)]
 pub struct Cache {
     conn: Option<ConnectionManager>,
     settings: CacheSettings,

@@ -12,7 +12,8 @@ use aws_lambda_events::event::kinesis::KinesisEvent;
 use aws_lambda_events::event::streams::KinesisEventResponse;
 
 use crate::archive::{self, Verdict};
-use crate::catalog::{self, SequencedUpdate};
+use crate::cache::CacheError;
+use crate::catalog::{self, ChangedProduct, SequencedUpdate};
 use crate::metrics::Metrics;
 use crate::record::{IncomingRecord, Rejection, SequenceNumber, parse_update};
 use crate::{Deps, Error};
@@ -183,20 +184,35 @@ pub async fn process(deps: &Deps, records: Vec<IncomingRecord>) -> BatchReport {
         }
     });
     // The upsert runs as its own task so it proceeds on another core while this one gzips
-    // the archive; the transaction it returns is committed (or rolled back) here.
+    // the archive; the transaction it returns is committed (or rolled back) here. As soon as
+    // the upsert says which rows changed, the cache refresh starts on its own task too, so it
+    // overlaps the rest of the archive write and the commit instead of following them.
     let pool = deps.db.clone();
+    let cache = deps.cache.clone();
     let staged_upsert = tokio::spawn(timed(async move {
         async {
             if updates.is_empty() {
-                return Ok((None, Vec::new()));
+                return Ok((None, None));
             }
             let mut tx = pool.begin().await?;
             let changed = catalog::upsert(&mut tx, updates).await?;
-            Ok::<_, sqlx::Error>((Some(tx), changed))
+            let refresh = tokio::spawn(async move {
+                let (refreshed, took) = timed(cache.write_through(&changed)).await;
+                Refresh {
+                    refreshed,
+                    took,
+                    changed,
+                }
+            });
+            Ok::<_, sqlx::Error>((Some(tx), Some(refresh)))
         }
         .await
         .map_err(|e| format!("catalog upsert: {e}"))
     }));
+    // Let the upsert task put its BEGIN on the wire before this task spends a few hundred
+    // microseconds gzipping: a task spawned from a worker waits in that worker's next-task
+    // slot until the current task yields.
+    tokio::task::yield_now().await;
     let (archived, archive_time) = archive_write.await;
     let (staged, catalog_time) = staged_upsert
         .await
@@ -204,15 +220,17 @@ pub async fn process(deps: &Deps, records: Vec<IncomingRecord>) -> BatchReport {
     report.timings.archive = archive_time;
     let changed = match (archived, staged) {
         (Err(err), staged) => {
-            if let Ok((Some(tx), _)) = staged {
-                let _ = tx.rollback().await;
+            if let Ok((tx, refresh)) = staged {
+                if let Some(tx) = tx {
+                    let _ = tx.rollback().await;
+                }
+                withdraw(deps, Refresh::finished(refresh).await).await;
             }
             return retry_from_first(deps, &records, report, err);
         }
         (Ok(()), Err(e)) => return retry_from_first(deps, &records, report, e),
-        (Ok(()), Ok((tx, changed))) => {
-            // 3. The best-effort cache refresh runs while the commit waits for its WAL flush.
-            // Until the commit returns, the cache may be ahead of the catalog by this batch;
+        (Ok(()), Ok((tx, refresh))) => {
+            // 3. Until the commit returns, the cache may be ahead of the catalog by this batch;
             // if the commit fails, the batch's entries are deleted again before the retry, so a
             // reader never keeps a value the catalog did not take.
             let commit = timed(async {
@@ -221,19 +239,16 @@ pub async fn process(deps: &Deps, records: Vec<IncomingRecord>) -> BatchReport {
                     None => Ok(()),
                 }
             });
-            let refresh = timed(deps.cache.write_through(&changed));
-            let ((committed, commit_time), (refreshed, cache_time)) = tokio::join!(commit, refresh);
-            report.timings.cache = cache_time;
+            let ((committed, commit_time), refresh) =
+                tokio::join!(commit, Refresh::finished(refresh));
+            report.timings.cache = refresh.took;
             if let Err(e) = committed {
-                if refreshed.is_ok()
-                    && let Err(e) = deps.cache.invalidate(&changed).await
-                {
-                    // The entries expire with their TTL; the retry writes them again anyway.
-                    Metrics::add(&deps.metrics.cache_failures, 1);
-                    tracing::warn!(error = %e, "could not withdraw the cache entries of a failed commit");
-                }
+                withdraw(deps, refresh).await;
                 return retry_from_first(deps, &records, report, format!("catalog commit: {e}"));
             }
+            let Refresh {
+                refreshed, changed, ..
+            } = refresh;
             report.timings.catalog = catalog_time + commit_time;
             if let Err(e) = refreshed {
                 Metrics::add(&deps.metrics.cache_failures, 1);
@@ -265,6 +280,44 @@ pub async fn process(deps: &Deps, records: Vec<IncomingRecord>) -> BatchReport {
         "batch processed"
     );
     report
+}
+
+/// The cache refresh of one batch, run on its own task.
+struct Refresh {
+    refreshed: Result<(), CacheError>,
+    took: Duration,
+    /// The rows the upsert changed, handed back for the report (and a withdrawal).
+    changed: Vec<ChangedProduct>,
+}
+
+impl Refresh {
+    /// Waits for the refresh task, if the batch changed anything.
+    async fn finished(task: Option<tokio::task::JoinHandle<Refresh>>) -> Refresh {
+        match task {
+            Some(task) => task.await.unwrap_or_else(|e| Refresh {
+                refreshed: Err(CacheError(format!("cache task: {e}"))),
+                took: Duration::ZERO,
+                changed: Vec::new(),
+            }),
+            None => Refresh {
+                refreshed: Ok(()),
+                took: Duration::ZERO,
+                changed: Vec::new(),
+            },
+        }
+    }
+}
+
+/// Deletes the cache entries a batch wrote before it failed to commit; they expire with their
+/// TTL if even that fails, and the retry writes them again anyway.
+async fn withdraw(deps: &Deps, refresh: Refresh) {
+    if refresh.refreshed.is_ok()
+        && !refresh.changed.is_empty()
+        && let Err(e) = deps.cache.invalidate(&refresh.changed).await
+    {
+        Metrics::add(&deps.metrics.cache_failures, 1);
+        tracing::warn!(error = %e, "could not withdraw the cache entries of an uncommitted batch");
+    }
 }
 
 /// Runs `work` and says how long it took, for the per-stage timings.
