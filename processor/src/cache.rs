@@ -6,11 +6,10 @@
 //! one product's updates arrive in order on one shard. The TTL bounds how long an entry can stay
 //! stale if a refresh is lost while Redis is unreachable.
 
-use std::io::Write as _;
 use std::time::Duration;
 
+use redis::Cmd;
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
-use redis::{Cmd, RedisWrite, ToRedisArgs};
 use rust_decimal::Decimal;
 use serde::Serialize;
 
@@ -53,27 +52,6 @@ fn as_text<S: serde::Serializer>(value: &&Decimal, out: S) -> Result<S::Ok, S::E
     out.collect_str(value)
 }
 
-/// Serializes straight into the command's argument buffer: one allocation per command
-/// instead of a `String` per key and value plus the buffer growing arg by arg.
-impl ToRedisArgs for CachedProduct<'_> {
-    fn write_redis_args<W: ?Sized + RedisWrite>(&self, out: &mut W) {
-        // Only the writer can fail here, and this one appends to a Vec.
-        let _ = serde_json::to_writer(out.writer_for_next_arg(), self);
-    }
-}
-
-/// A cache key, `<prefix><product_id>`, written straight into the command buffer.
-struct Key<'a>(&'a str, &'a str);
-
-impl ToRedisArgs for Key<'_> {
-    fn write_redis_args<W: ?Sized + RedisWrite>(&self, out: &mut W) {
-        let mut arg = out.writer_for_next_arg();
-        // Appending to a Vec cannot fail.
-        let _ = arg.write_all(self.0.as_bytes());
-        let _ = arg.write_all(self.1.as_bytes());
-    }
-}
-
 impl Cache {
     /// Builds the client without connecting, so a Redis outage at cold start costs nothing.
     pub fn connect_lazy(url: &str, settings: CacheSettings) -> Result<Self, redis::RedisError> {
@@ -111,24 +89,29 @@ impl Cache {
             return Ok(());
         }
         let ttl = self.settings.ttl.as_secs().max(1);
-        let prefix = self.settings.key_prefix.as_str();
+        let prefix = self.settings.key_prefix.as_bytes();
         let mut pipe = redis::Pipeline::with_capacity(changed.len());
+        // Keys and entries are rendered into two reused buffers and copied once into a
+        // command sized up front: no String per key or entry, no buffer regrowing per arg.
+        let (mut key, mut entry) = (Vec::with_capacity(128), Vec::with_capacity(256));
         for row in changed {
-            let entry = CachedProduct {
-                product_id: &row.product_id,
-                inventory: row.inventory,
-                price: &row.price,
-                supplier_id: row.supplier_id.as_deref(),
-                sequence_number: &row.kinesis_sequence,
-            };
-            // SET, key, value, EX, seconds: room for the usual entry without regrowing.
-            let room = 96 + prefix.len() + 2 * row.product_id.len() + row.kinesis_sequence.len();
-            let mut set = Cmd::with_capacity(5, room);
-            set.arg("SET")
-                .arg(Key(prefix, &row.product_id))
-                .arg(entry)
-                .arg("EX")
-                .arg(ttl);
+            key.clear();
+            key.extend_from_slice(prefix);
+            key.extend_from_slice(row.product_id.as_bytes());
+            entry.clear();
+            serde_json::to_writer(
+                &mut entry,
+                &CachedProduct {
+                    product_id: &row.product_id,
+                    inventory: row.inventory,
+                    price: &row.price,
+                    supplier_id: row.supplier_id.as_deref(),
+                    sequence_number: &row.kinesis_sequence,
+                },
+            )
+            .map_err(|e| CacheError(e.to_string()))?;
+            let mut set = Cmd::with_capacity(5, key.len() + entry.len() + 16);
+            set.arg("SET").arg(&key).arg(&entry).arg("EX").arg(ttl);
             pipe.add_command(set).ignore();
         }
         let mut conn = conn.clone();
