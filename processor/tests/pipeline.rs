@@ -7,6 +7,8 @@ use processor::handler::process;
 use processor::metrics::Metrics;
 use processor::record::IncomingRecord;
 use processor::{handle, handle_json};
+use sqlx::{Connection, PgConnection};
+use std::time::Duration;
 
 #[tokio::test]
 async fn happy_path_updates_catalog_cache_and_archive() {
@@ -532,5 +534,44 @@ async fn an_empty_invocation_initialises_the_schema() {
         Some((1, "1.00".into(), "1".into()))
     );
     empty.drop_db().await;
+    env.finish().await;
+}
+
+#[tokio::test]
+async fn a_connection_dropped_while_idle_is_replaced_before_the_next_batch() {
+    // A thawed Lambda container finds its pooled connection closed by the server (or a NAT)
+    // while it was frozen. The pool pings only connections idle for a second or more, so this
+    // one must be found dead and replaced instead of failing the batch.
+    let env = Env::new().await;
+    let deps = env.deps();
+    let first = handle(&deps, event(&[("1", update("idle", 1, "1"))]))
+        .await
+        .expect("first batch");
+    assert!(failures(&first).is_empty());
+
+    let mut admin = PgConnection::connect(&admin_url()).await.expect("admin");
+    let terminated: i64 = sqlx::query_scalar(
+        "SELECT count(*) FILTER (WHERE pg_terminate_backend(pid)) FROM pg_stat_activity \
+         WHERE datname = $1 AND pid <> pg_backend_pid()",
+    )
+    .bind(&env.db.name)
+    .fetch_one(&mut admin)
+    .await
+    .expect("terminate the test database's sessions");
+    assert!(terminated >= 1, "the pool kept a connection to drop");
+    admin.close().await.ok();
+    tokio::time::sleep(Duration::from_millis(1_200)).await;
+
+    let second = handle(&deps, event(&[("2", update("idle", 2, "2"))]))
+        .await
+        .expect("second batch");
+    assert!(
+        failures(&second).is_empty(),
+        "the dead connection was used: {second:?}"
+    );
+    assert_eq!(
+        env.db.product("idle").await,
+        Some((2, "2.00".into(), "2".into()))
+    );
     env.finish().await;
 }
