@@ -230,8 +230,9 @@ pub async fn process(deps: &Deps, records: Vec<IncomingRecord>) -> BatchReport {
         }
         (Ok(()), Err(e)) => return retry_from_first(deps, &records, report, e),
         (Ok(()), Ok((tx, refresh))) => {
-            // 3. Until the commit returns, the cache may be ahead of the catalog by this batch;
-            // if the commit fails, the batch's entries are deleted again before the retry, so a
+            // 3. The cache refresh may already be done. Until the commit returns, the cache may
+            // be ahead of the catalog by this batch; if the commit fails (as when the archive
+            // failed above), the batch's entries are deleted again before the retry, so a
             // reader never keeps a value the catalog did not take.
             let commit = timed(async {
                 match tx {
