@@ -75,9 +75,27 @@ impl Cache {
         }
     }
 
-    /// The key a product is cached under.
-    pub fn key(&self, product_id: &str) -> String {
-        format!("{}{}", self.settings.key_prefix, product_id)
+    /// Renders the key a product is cached under, `<prefix><product_id>`, into `buf`.
+    fn key_into(&self, buf: &mut Vec<u8>, product_id: &str) {
+        buf.clear();
+        buf.extend_from_slice(self.settings.key_prefix.as_bytes());
+        buf.extend_from_slice(product_id.as_bytes());
+    }
+
+    /// Waits for a request whose replies are not needed, at most the configured timeout, so a
+    /// hung Redis cannot stall the shard.
+    async fn bounded(
+        &self,
+        request: impl Future<Output = redis::RedisResult<()>>,
+    ) -> Result<(), CacheError> {
+        match tokio::time::timeout(self.settings.timeout, request).await {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(e)) => Err(CacheError(e.to_string())),
+            Err(_) => Err(CacheError(format!(
+                "timed out after {:?}",
+                self.settings.timeout
+            ))),
+        }
     }
 
     /// Writes every changed product in one pipeline with `SET .. EX ttl`.
@@ -89,15 +107,12 @@ impl Cache {
             return Ok(());
         }
         let ttl = self.settings.ttl.as_secs().max(1);
-        let prefix = self.settings.key_prefix.as_bytes();
         let mut pipe = redis::Pipeline::with_capacity(changed.len());
         // Keys and entries are rendered into two reused buffers and copied once into a
         // command sized up front: no String per key or entry, no buffer regrowing per arg.
         let (mut key, mut entry) = (Vec::with_capacity(128), Vec::with_capacity(256));
         for row in changed {
-            key.clear();
-            key.extend_from_slice(prefix);
-            key.extend_from_slice(row.product_id.as_bytes());
+            self.key_into(&mut key, &row.product_id);
             entry.clear();
             serde_json::to_writer(
                 &mut entry,
@@ -115,17 +130,11 @@ impl Cache {
             pipe.add_command(set).ignore();
         }
         let mut conn = conn.clone();
-        match tokio::time::timeout(self.settings.timeout, pipe.query_async::<()>(&mut conn)).await {
-            Ok(Ok(())) => Ok(()),
-            Ok(Err(e)) => Err(CacheError(e.to_string())),
-            Err(_) => Err(CacheError(format!(
-                "timed out after {:?}",
-                self.settings.timeout
-            ))),
-        }
+        self.bounded(pipe.query_async(&mut conn)).await
     }
 
-    /// Deletes the entries of these products: withdraws a refresh whose commit then failed.
+    /// Deletes the entries of these products: withdraws the refresh of a batch that was not
+    /// committed.
     pub async fn invalidate(&self, changed: &[ChangedProduct]) -> Result<(), CacheError> {
         let Some(conn) = &self.conn else {
             return Ok(());
@@ -133,22 +142,14 @@ impl Cache {
         if changed.is_empty() {
             return Ok(());
         }
-        let keys: Vec<String> = changed
-            .iter()
-            .map(|row| self.key(&row.product_id))
-            .collect();
-        let mut conn = conn.clone();
         let mut delete = redis::cmd("DEL");
-        delete.arg(keys);
-        match tokio::time::timeout(self.settings.timeout, delete.query_async::<()>(&mut conn)).await
-        {
-            Ok(Ok(())) => Ok(()),
-            Ok(Err(e)) => Err(CacheError(e.to_string())),
-            Err(_) => Err(CacheError(format!(
-                "timed out after {:?}",
-                self.settings.timeout
-            ))),
+        let mut key = Vec::with_capacity(128);
+        for row in changed {
+            self.key_into(&mut key, &row.product_id);
+            delete.arg(&key);
         }
+        let mut conn = conn.clone();
+        self.bounded(delete.query_async(&mut conn)).await
     }
 }
 
