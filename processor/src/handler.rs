@@ -294,23 +294,24 @@ struct Refresh {
 impl Refresh {
     /// Waits for the refresh task, if the batch changed anything.
     async fn finished(task: Option<tokio::task::JoinHandle<Refresh>>) -> Refresh {
-        match task {
-            Some(task) => task.await.unwrap_or_else(|e| Refresh {
-                refreshed: Err(CacheError(format!("cache task: {e}"))),
-                took: Duration::ZERO,
-                changed: Vec::new(),
-            }),
-            None => Refresh {
-                refreshed: Ok(()),
-                took: Duration::ZERO,
-                changed: Vec::new(),
+        let refreshed = match task {
+            Some(task) => match task.await {
+                Ok(refresh) => return refresh,
+                Err(e) => Err(CacheError(format!("cache task: {e}"))),
             },
+            None => Ok(()),
+        };
+        Refresh {
+            refreshed,
+            took: Duration::ZERO,
+            changed: Vec::new(),
         }
     }
 }
 
-/// Deletes the cache entries a batch wrote before it failed to commit; they expire with their
-/// TTL if even that fails, and the retry writes them again anyway.
+/// Deletes the cache entries of a batch that was not committed (its archive write or its
+/// commit failed); they expire with their TTL if even that fails, and the retry writes them
+/// again anyway.
 async fn withdraw(deps: &Deps, refresh: Refresh) {
     if refresh.refreshed.is_ok()
         && !refresh.changed.is_empty()
