@@ -88,7 +88,7 @@ impl Baseline {
     /// Reads a baseline; a malformed one is an error pointing at the bad entry.
     pub fn load(path: &Path) -> Result<Baseline, SourceError> {
         let name = path.display().to_string();
-        let text = std::fs::read_to_string(path).map_err(|e| {
+        let text = crate::read::read_text(path).map_err(|e| {
             SourceError::new(
                 &name,
                 "",

@@ -193,6 +193,13 @@ pub fn run() -> ExitCode {
             });
         }
     };
+    // Before any file is written: Ctrl-C must not leave temporary files behind. Without the
+    // handler the run is still safe (no template is ever half-written), only less tidy.
+    if let Err(e) = tap_lint::write::install_signal_cleanup() {
+        eprintln!(
+            "warning: cannot handle SIGINT/SIGTERM ({e}); an interrupted run may leave `.tap-lint-*.tmp` files"
+        );
+    }
     let result = match cli.command {
         Some(Command::Check(args)) => {
             let sub = matches.subcommand_matches("check").unwrap_or(&matches);

@@ -116,7 +116,7 @@ impl Config {
     /// Reads and deserialises a config file; unknown keys and bad values point at their line.
     pub fn load(path: &Path) -> Result<Config, SourceError> {
         let name = path.display().to_string();
-        let text = std::fs::read_to_string(path).map_err(|e| {
+        let text = crate::read::read_text(path).map_err(|e| {
             SourceError::new(
                 &name,
                 "",

@@ -13,6 +13,7 @@ pub mod fix;
 pub mod lint;
 pub mod load;
 pub mod model;
+pub mod read;
 pub mod report;
 pub mod rules;
 pub mod suppress;

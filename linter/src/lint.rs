@@ -107,6 +107,51 @@ pub struct FileReport {
     pub rendered: String,
 }
 
+impl FileReport {
+    /// A report of one error about a whole file (it could not be found, read or used).
+    pub fn failed(
+        file: &str,
+        message: String,
+        help: Option<String>,
+        human: Option<report::human::Style>,
+    ) -> FileReport {
+        let mut report = FileReport {
+            file: file.to_string(),
+            ..FileReport::default()
+        };
+        report.push_error(message, help, human);
+        report
+    }
+
+    /// Adds an error about the file as a whole, found after the file was linted (fixing or
+    /// writing it failed). It has no place in the source, so it is rendered without it.
+    pub fn push_error(
+        &mut self,
+        message: String,
+        help: Option<String>,
+        human: Option<report::human::Style>,
+    ) {
+        let error = FileError {
+            file: self.file.clone(),
+            line: None,
+            column: None,
+            message,
+            help,
+            span: None,
+        };
+        if let Some(style) = human {
+            let alone = FileReport {
+                file: self.file.clone(),
+                errors: vec![error.clone()],
+                ..FileReport::default()
+            };
+            self.rendered
+                .push_str(&report::human::render(&alone, "", style));
+        }
+        self.errors.push(error);
+    }
+}
+
 /// Byte offsets to 1-based line and character columns.
 pub struct LineIndex<'a> {
     text: &'a str,
@@ -152,36 +197,15 @@ pub struct LintOptions {
 /// Lints one template file.
 pub fn lint_file(path: &Path, rules: &RuleSet, opts: LintOptions) -> FileReport {
     let file = path.display().to_string();
-    let fail = |message: String, help: Option<&str>| FileReport {
-        errors: vec![FileError {
-            file: file.clone(),
-            line: None,
-            column: None,
-            message,
-            help: help.map(str::to_string),
-            span: None,
-        }],
-        file: file.clone(),
-        ..FileReport::default()
+    let fail = |message: String, help: Option<&str>| {
+        FileReport::failed(&file, message, help.map(str::to_string), opts.human)
     };
-    // Refuse oversized files before reading them, so memory stays bounded.
-    match std::fs::metadata(path) {
-        Ok(m) if m.len() > load::MAX_FILE_BYTES as u64 => {
-            return fail(
-                format!(
-                    "file is {} MiB, larger than the {} MiB tap-lint reads",
-                    m.len() / (1024 * 1024),
-                    load::MAX_FILE_BYTES / (1024 * 1024)
-                ),
-                Some("CloudFormation accepts templates of at most 1 MB; split the stack"),
-            );
-        }
-        Ok(_) => {}
-        Err(e) => return fail(format!("cannot read the file: {e}"), None),
-    }
-    let bytes = match std::fs::read(path) {
+    let bytes = match crate::read::read_limited(path) {
         Ok(b) => b,
-        Err(e) => return fail(format!("cannot read the file: {e}"), None),
+        Err(e @ crate::read::ReadError::Io(_)) => {
+            return fail(format!("cannot read the file: {e}"), e.help());
+        }
+        Err(e) => return fail(e.to_string(), e.help()),
     };
     lint_bytes(&file, &bytes, rules, opts)
 }

@@ -39,7 +39,8 @@ pub(super) fn fix_phase(
         // Locked only while writing: never across the parallel work.
         let (mut out, mut err) = (std::io::stdout().lock(), std::io::stderr().lock());
         for (_, r) in results {
-            print_outcome(&r, diff, &mut totals, &mut out, &mut err);
+            let reported = r.report.is_some();
+            print_outcome(&r, diff, reported, &mut totals, &mut out, &mut err);
             if let (Some((_, sink)), Some(file_report)) = (report.as_mut(), r.report) {
                 // The sink writes its own output: release the locks while it runs.
                 drop((out, err));
@@ -52,17 +53,30 @@ pub(super) fn fix_phase(
         Some(lo) => fix::fix_and_report(&t.path, set, opts, lo),
         None => fix::fix_file(&t.path, set, opts, diff),
     };
-    let fix_one = |t| (t, fix_one(t));
     if diff {
+        let fix_one = |t| (t, fix_one(t));
         tap_lint::lint::ordered_chunks(targets, FIX_CHUNK, fix_one, emit);
         return totals;
     }
-    let write = |chunk: &mut Vec<(&Target, fix::FileFix)>| {
-        let written = fix::write_fixed(chunk.iter_mut().map(|(t, r)| (t.path.as_path(), r)));
-        for (ok, (target, r)) in written.into_iter().zip(chunk) {
-            if !ok && let Some(lo) = lint_opts {
-                // The file is as it was: report it from disk, not from the unwritten fix.
-                r.report = Some(tap_lint::lint::lint_file(&target.path, set, lo));
+    let mut sweeper = tap_lint::write::Sweeper::default();
+    let mut write = |chunk: &mut Vec<(&Target, fix::FileFix)>| {
+        sweep(&mut sweeper, chunk.iter().map(|(t, _)| *t));
+        let written = fix::write_fixed(chunk.iter_mut().map(|(t, r)| (t.real.as_deref(), r)));
+        for (outcome, (target, r)) in written.into_iter().zip(chunk) {
+            let outcome = match outcome {
+                fix::Written::Changed => refix(target, r, &fix_one),
+                done => done,
+            };
+            if outcome == fix::Written::Failed
+                && let Some(lo) = lint_opts
+            {
+                // The file is as it was: report it from disk, not from the unwritten fix, and
+                // the failure with it.
+                let mut report = tap_lint::lint::lint_file(&target.path, set, lo);
+                if let Some(e) = &r.error {
+                    report.push_error(e.clone(), None, lo.human);
+                }
+                r.report = Some(report);
             }
         }
     };
@@ -81,6 +95,7 @@ pub(super) fn fix_phase(
             }
         });
         let mut queued = 0usize;
+        let fix_one = |t| (t, fix_one(t));
         tap_lint::lint::ordered_chunks(targets, FIX_CHUNK, fix_one, |chunk| {
             // A closed channel means the writer panicked: the scope re-raises that below.
             let _ = to_writer.send(chunk);
@@ -98,18 +113,66 @@ pub(super) fn fix_phase(
     totals
 }
 
+/// A file that changed while it was being fixed (another program, or another `--fix` run, wrote
+/// it) is fixed again from what it holds now, a few times; if it keeps changing, it is left
+/// alone and reported as an error. No change is ever overwritten unseen.
+fn refix(
+    target: &Target,
+    r: &mut fix::FileFix,
+    fix_one: &(impl Fn(&Target) -> fix::FileFix + Sync),
+) -> fix::Written {
+    const ATTEMPTS: usize = 3;
+    for _ in 0..ATTEMPTS {
+        *r = fix_one(target);
+        match fix::write_fixed([(target.real.as_deref(), &mut *r)]).pop() {
+            Some(fix::Written::Changed) => {}
+            Some(done) => return done,
+            None => break,
+        }
+    }
+    r.write_failed(format!(
+        "it changed {ATTEMPTS} times while it was being fixed (another program is writing it); it was left as that program wrote it, so run `--fix` again"
+    ));
+    fix::Written::Failed
+}
+
+/// Removes what killed runs left in the folders about to be written, and says so.
+fn sweep<'a>(sweeper: &mut tap_lint::write::Sweeper, targets: impl Iterator<Item = &'a Target>) {
+    for target in targets {
+        let Some(dir) = target.real.as_deref().and_then(std::path::Path::parent) else {
+            continue;
+        };
+        let dir = if dir.as_os_str().is_empty() {
+            std::path::Path::new(".")
+        } else {
+            dir
+        };
+        let removed = sweeper.sweep(dir);
+        if removed > 0 {
+            eprintln!(
+                "note: removed {removed} temporary file(s) left in {} by an interrupted tap-lint run",
+                dir.display()
+            );
+        }
+    }
+}
+
 /// Prints what fixing one file did: its diff to stdout; what was fixed (with the CDK source
-/// change to make for cdk.out templates), what was not and why, to stderr.
+/// change to make for cdk.out templates), what was not and why, to stderr. An error is left to
+/// the file's report when there is one (`reported`), so it is not shown twice.
 fn print_outcome(
     r: &fix::FileFix,
     diff: bool,
+    reported: bool,
     totals: &mut FixTotals,
     out: &mut impl Write,
     err: &mut impl Write,
 ) {
     if let Some(e) = &r.error {
         totals.errors += 1;
-        let _ = writeln!(err, "error: {}: cannot fix: {e}", r.file);
+        if !reported {
+            let _ = writeln!(err, "error: {}: cannot fix: {e}", r.file);
+        }
     }
     if let Some(d) = &r.diff {
         let _ = out.write_all(d.as_bytes());

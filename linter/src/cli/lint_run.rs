@@ -50,6 +50,12 @@ pub(super) fn lint(
     };
     // `--diff` and `--fix-only` stop after fixing; `--fix` fixes and reports in one pass below.
     if args.fix_only || args.diff {
+        for e in &discover_errors {
+            eprintln!("error: {}: {}", e.path.display(), e.message);
+            if let Some(help) = &e.help {
+                eprintln!("  help: {help}");
+            }
+        }
         let outcome = fix_phase(&targets, &set, fix_opts, args.diff, None);
         return Ok(if outcome.errors > 0 || !discover_errors.is_empty() {
             EXIT_ERROR
@@ -91,10 +97,7 @@ pub(super) fn lint(
 
     let mut summary = Summary::default();
     let mut statistics = Statistics::default();
-    let mut hard_errors = discover_errors.len();
-    for e in &discover_errors {
-        eprintln!("error: {}: {}", e.path.display(), e.message);
-    }
+    let mut hard_errors = 0;
     let mut failed = None;
     let mut sink = |mut report: lint::FileReport| {
         if let Some(r) = recorder.as_mut() {
@@ -115,6 +118,23 @@ pub(super) fn lint(
             }
         }
     };
+    // A path that could not be used is reported like a file that could not be read: in every
+    // format's errors and in the summary.
+    // One report per path, however many of its entries failed (a manifest can name many).
+    let mut by_path: Vec<lint::FileReport> = Vec::new();
+    for e in &discover_errors {
+        let file = e.path.display().to_string();
+        match by_path.iter_mut().find(|r| r.file == file) {
+            Some(r) => r.push_error(e.message.clone(), e.help.clone(), opts.human),
+            None => by_path.push(lint::FileReport::failed(
+                &file,
+                e.message.clone(),
+                e.help.clone(),
+                opts.human,
+            )),
+        }
+    }
+    by_path.into_iter().for_each(&mut sink);
     if args.fix {
         // Each file's report comes from its last fix round: no second lint pass.
         fix_phase(&targets, &set, fix_opts, false, Some((opts, &mut sink)));

@@ -327,6 +327,9 @@ pub struct FileFix {
     /// The fixed bytes, when something changed: kept apart from the fixing so the caller can
     /// write them (`write_fixed`) while other files are still being fixed.
     pub fixed: Option<Vec<u8>>,
+    /// The bytes the fix was made from, while `fixed` waits to be written: the file must still
+    /// hold them when it is replaced, or another program's change would be lost.
+    pub original: Vec<u8>,
     /// The fixed text as parsed and evaluated by the last round (saves linting it again).
     pub evaluated: Option<(String, Template, Vec<RawFinding>)>,
     /// What remains to report, when asked for (`fix_and_report`).
@@ -334,44 +337,74 @@ pub struct FileFix {
 }
 
 impl FileFix {
-    /// Records that the fixed bytes could not be written: the file is as it was, so nothing
-    /// counts as applied (and a report made from the fixed text no longer describes it).
-    fn write_failed(&mut self, e: &std::io::Error) {
-        self.error = Some(format!("cannot write the fixed file: {e}"));
+    /// Records that the fixed bytes were not written: the file is as it was, so nothing counts
+    /// as applied (and a report made from the fixed text no longer describes it).
+    pub fn write_failed(&mut self, why: impl std::fmt::Display) {
+        self.error = Some(format!("cannot write the fixed file: {why}"));
         self.applied.clear();
+        self.fixed = None;
     }
 }
 
-/// Writes the fixed bytes of many files with one flush to disk (`write::write_batch`); returns,
-/// in order, whether each file is now as its fix says (a file with nothing to write is).
-pub fn write_fixed<'a>(files: impl IntoIterator<Item = (&'a Path, &'a mut FileFix)>) -> Vec<bool> {
-    let mut files: Vec<(&Path, &mut FileFix, Option<Vec<u8>>)> = files
-        .into_iter()
-        .map(|(path, fix)| {
-            let bytes = fix.fixed.take();
-            (path, fix, bytes)
+/// What became of one file's fixed bytes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Written {
+    /// The file now holds its fix (or there was nothing to write).
+    Done,
+    /// The file changed after it was read and was left alone: fix it again from what it holds.
+    Changed,
+    /// The write failed; `FileFix::error` says why.
+    Failed,
+}
+
+/// Writes the fixed bytes of many files with one flush to disk (`write::write_batch`), each to
+/// its destination (`None`: a destination `--fix` must not write, which fails that file), and
+/// only over a file that still holds what its fix was made from; returns, in order, what became
+/// of each file.
+pub fn write_fixed<'a>(
+    files: impl IntoIterator<Item = (Option<&'a Path>, &'a mut FileFix)>,
+) -> Vec<Written> {
+    let mut files: Vec<(Option<&Path>, &mut FileFix)> = files.into_iter().collect();
+    let jobs: Vec<crate::write::Job<'_>> = files
+        .iter()
+        .filter_map(|(path, fix)| {
+            Some(crate::write::Job {
+                path: (*path)?,
+                bytes: fix.fixed.as_deref()?,
+                expected: Some(&fix.original),
+            })
         })
         .collect();
-    let jobs: Vec<(&Path, &[u8])> = files
-        .iter()
-        .filter_map(|(path, _, bytes)| Some((*path, bytes.as_deref()?)))
-        .collect();
     let mut results = crate::write::write_batch(&jobs).into_iter();
+    drop(jobs);
     files
         .iter_mut()
-        .map(|(_, fix, bytes)| match bytes {
-            None => true,
-            Some(_) => match results.next() {
-                Some(Ok(())) => true,
+        .map(|(path, fix)| {
+            if fix.fixed.is_none() {
+                return Written::Done;
+            }
+            if path.is_none() {
+                fix.write_failed(
+                    "it is a symbolic link to a file outside the folders being linted, which `--fix` does not write through; fix the file it points to directly",
+                );
+                return Written::Failed;
+            }
+            match results.next() {
+                Some(Ok(())) => {
+                    fix.fixed = None;
+                    fix.original = Vec::new();
+                    Written::Done
+                }
+                Some(Err(crate::write::WriteError::Changed)) => Written::Changed,
                 Some(Err(e)) => {
-                    fix.write_failed(&e);
-                    false
+                    fix.write_failed(e);
+                    Written::Failed
                 }
                 None => {
-                    fix.write_failed(&std::io::Error::other("the write was lost"));
-                    false
+                    fix.write_failed("the write was lost");
+                    Written::Failed
                 }
-            },
+            }
         })
         .collect()
 }
@@ -384,10 +417,14 @@ pub fn fix_file(path: &Path, rules: &RuleSet, opts: FixOptions, diff: bool) -> F
         file: file.clone(),
         ..FileFix::default()
     };
-    let bytes = match std::fs::read(path) {
+    let bytes = match crate::read::read_limited(path) {
         Ok(b) => b,
-        Err(e) => {
+        Err(e @ crate::read::ReadError::Io(_)) => {
             out.error = Some(format!("cannot read the file: {e}"));
+            return out;
+        }
+        Err(e) => {
+            out.error = Some(e.to_string());
             return out;
         }
     };
@@ -413,6 +450,9 @@ pub fn fix_file(path: &Path, rules: &RuleSet, opts: FixOptions, diff: bool) -> F
             out.dropped = fixed.dropped;
             out.evaluated = fixed.evaluated.map(|(t, raws)| (fixed.text, t, raws));
         }
+    }
+    if out.fixed.is_some() {
+        out.original = bytes;
     }
     out
 }
@@ -441,8 +481,17 @@ pub fn fix_and_report(
             let syntax = load::detect_syntax(path, &text);
             crate::lint::report_of(&out.file, &text, syntax, Ok((&t, raws)), rules, lint_opts)
         }
-        // The fix failed or could not start: report the file as it is on disk.
-        None => crate::lint::lint_file(path, rules, lint_opts),
+        // The fix failed or could not start: report the file as it is on disk, and the failure
+        // unless linting finds it too (a file that does not load fails both the same way).
+        None => {
+            let mut report = crate::lint::lint_file(path, rules, lint_opts);
+            if let Some(e) = &out.error
+                && report.errors.is_empty()
+            {
+                report.push_error(format!("cannot fix: {e}"), None, lint_opts.human);
+            }
+            report
+        }
     });
     out
 }

@@ -34,7 +34,7 @@ pub enum Destination {
     /// A temporary file renamed over `path` once the report is complete.
     File {
         /// The temporary file, in the target's folder so the rename is atomic.
-        temp: BufWriter<tempfile::NamedTempFile>,
+        temp: BufWriter<crate::write::TempFile>,
         /// The final path.
         path: PathBuf,
     },
@@ -50,12 +50,9 @@ impl Destination {
             Some(d) if !d.as_os_str().is_empty() => d,
             _ => Path::new("."),
         };
-        let temp = tempfile::Builder::new()
-            .prefix(".tap-lint-report")
-            .tempfile_in(dir)
-            .map_err(|e| {
-                io::Error::new(e.kind(), format!("cannot write in {}: {e}", dir.display()))
-            })?;
+        let temp = crate::write::TempFile::create_in(dir).map_err(|e| {
+            io::Error::new(e.kind(), format!("cannot write in {}: {e}", dir.display()))
+        })?;
         Ok(Destination::File {
             temp: BufWriter::new(temp),
             path: path.to_path_buf(),
@@ -68,11 +65,8 @@ impl Destination {
             Destination::Stdout(mut out) => out.flush(),
             Destination::File { temp, path } => {
                 let temp = temp.into_inner().map_err(io::IntoInnerError::into_error)?;
-                temp.persist(&path).map(drop).map_err(|e| {
-                    io::Error::new(
-                        e.error.kind(),
-                        format!("cannot write {}: {}", path.display(), e.error),
-                    )
+                temp.persist(&path).map_err(|e| {
+                    io::Error::new(e.kind(), format!("cannot write {}: {e}", path.display()))
                 })
             }
         }

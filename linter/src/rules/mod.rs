@@ -198,7 +198,7 @@ impl RuleSet {
             .into_iter()
             .map(|path| {
                 let name = path.display().to_string();
-                let text = std::fs::read_to_string(&path).map_err(|e| {
+                let text = crate::read::read_text(&path).map_err(|e| {
                     RuleFileError::new(&name, "", None, format!("cannot read: {e}"), None)
                 })?;
                 let mut rule = parse_rule(&name, &text, settings)?;
