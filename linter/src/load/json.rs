@@ -80,11 +80,11 @@ impl Parser<'_> {
 
     fn object(&mut self, depth: usize) -> Result<Value, LoadError> {
         self.pos += 1;
-        let mut entries: Vec<Entry> = Vec::new();
+        let mut map = Map::default();
         self.skip_ws();
         if self.src.get(self.pos) == Some(&b'}') {
             self.pos += 1;
-            return Ok(Value::Map(Map { entries }));
+            return Ok(Value::Map(map));
         }
         loop {
             self.skip_ws();
@@ -94,7 +94,8 @@ impl Parser<'_> {
             let key_start = self.pos;
             let key = self.string()?;
             let key_span = self.span(key_start);
-            if let Some(first) = entries.iter().find(|e| *e.key == *key) {
+            // Indexed once the mapping is large, so checking every key stays linear.
+            if let Some(first) = map.entry(&key) {
                 return Err(duplicate_key(&key, key_span, first.key_span));
             }
             self.skip_ws();
@@ -104,7 +105,7 @@ impl Parser<'_> {
             self.pos += 1;
             self.skip_ws();
             let value = self.value(depth + 1)?;
-            entries.push(Entry {
+            map.entries.push(Entry {
                 key: key.into(),
                 key_span,
                 value,
@@ -114,7 +115,7 @@ impl Parser<'_> {
                 Some(b',') => self.pos += 1,
                 Some(b'}') => {
                     self.pos += 1;
-                    return Ok(Value::Map(Map { entries }));
+                    return Ok(Value::Map(map));
                 }
                 _ => return Err(self.error("expected `,` or `}`")),
             }

@@ -86,7 +86,7 @@ enum Frame {
     },
     Map {
         start: usize,
-        entries: Vec<Entry>,
+        map: Map,
         key: Option<(Box<str>, Span)>,
         anchor: usize,
         tag: Option<Tag>,
@@ -150,7 +150,7 @@ impl Builder<'_> {
                 self.open(start)?;
                 self.stack.push(Frame::Map {
                     start,
-                    entries: Vec::new(),
+                    map: Map::default(),
                     key: None,
                     anchor,
                     tag: tag.map(|t| t.into_owned()),
@@ -166,15 +166,11 @@ impl Builder<'_> {
                     }) => (Node::new(Span::new(s, end), Value::Seq(items)), anchor, tag),
                     Some(Frame::Map {
                         start: s,
-                        entries,
+                        map,
                         anchor,
                         tag,
                         ..
-                    }) => (
-                        Node::new(Span::new(s, end), Value::Map(Map { entries })),
-                        anchor,
-                        tag,
-                    ),
+                    }) => (Node::new(Span::new(s, end), Value::Map(map)), anchor, tag),
                     None => return Ok(()),
                 };
                 let span = node.span;
@@ -260,14 +256,15 @@ impl Builder<'_> {
         match self.stack.last_mut() {
             None => self.root = Some(node),
             Some(Frame::Seq { items, .. }) => items.push(node),
-            Some(Frame::Map { entries, key, .. }) => match key.take() {
+            Some(Frame::Map { map, key, .. }) => match key.take() {
                 None => {
                     let text: Box<str> = match node.value {
                         Value::String(s) => s,
                         Value::Null => "".into(),
                         other => other.to_string().into(),
                     };
-                    if let Some(first) = entries.iter().find(|e| e.key == text) {
+                    // Indexed once the mapping is large, so checking every key stays linear.
+                    if let Some(first) = map.entry(&text) {
                         return Err(duplicate_key(&text, node.span, first.key_span));
                     }
                     *key = Some((text, node.span));
@@ -278,7 +275,7 @@ impl Builder<'_> {
                         let at = after_key(self.cursor.text, key_span.end as usize - self.offset);
                         value.span = Span::new(at + self.offset, at + self.offset);
                     }
-                    entries.push(Entry {
+                    map.entries.push(Entry {
                         key: k,
                         key_span,
                         value,
@@ -393,13 +390,11 @@ fn wrap_tag(node: Node, tag: Option<&Tag>, span: Span) -> Result<Node, LoadError
     );
     Ok(Node::new(
         span,
-        Value::Map(Map {
-            entries: vec![Entry {
-                key: key.into(),
-                key_span,
-                value: argument,
-            }],
-        }),
+        Value::Map(Map::from_entries(vec![Entry {
+            key: key.into(),
+            key_span,
+            value: argument,
+        }])),
     ))
 }
 

@@ -1,6 +1,9 @@
 //! The span-carrying value tree every template and rule file is loaded into.
 
+use std::collections::HashMap;
 use std::fmt;
+use std::ops::{Deref, DerefMut};
+use std::sync::OnceLock;
 
 /// A byte range in the source text; every node and key keeps one so findings point at the exact place.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -53,11 +56,11 @@ pub enum Value {
     Map(Map),
 }
 
-/// A mapping that keeps source order and key spans (templates are small per map, so a Vec is fastest).
+/// A mapping that keeps source order and key spans.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Map {
     /// The entries in source order; keys are unique (duplicates are rejected on load).
-    pub entries: Vec<Entry>,
+    pub entries: Entries,
 }
 
 /// One `key: value` pair of a mapping.
@@ -71,7 +74,164 @@ pub struct Entry {
     pub value: Node,
 }
 
+/// Mappings up to this size are searched by scanning their keys: that is as fast as hashing one
+/// key, needs no memory, and nearly every mapping of a real template (properties, tags, policy
+/// statements, a top level) is smaller. Past it, lookups use a hash index, so a template with
+/// 200,000 resources or a 40,000-key mapping costs linear time instead of quadratic.
+pub const SMALL_MAP: usize = 32;
+
+/// The entries of a mapping, in source order, plus a key index once the mapping is large.
+///
+/// It reads like a `Vec<Entry>` (through `Deref` to a slice, `push`, `retain`, `collect`), so code
+/// that builds or edits mappings needs no change. The index is built on the first lookup of a
+/// large mapping, kept up to date by `push`, and dropped by anything that could change a key
+/// (`retain`, mutable access to the entries), to be rebuilt on the next lookup: it can never
+/// disagree with the entries.
+#[derive(Default)]
+pub struct Entries {
+    list: Vec<Entry>,
+    /// `Some` once there are more than [`SMALL_MAP`] entries. Boxed so that small mappings, and
+    /// so every `Node`, stay as small as a plain `Vec` makes them (the tree's memory is mostly
+    /// nodes); a `OnceLock` so that a lookup through `&self` can build it.
+    index: Option<Box<OnceLock<KeyIndex>>>,
+}
+
+/// Key to the position of its first entry.
+type KeyIndex = HashMap<Box<str>, usize>;
+
+impl Entries {
+    /// No entries (usable in a `static`).
+    pub const fn new() -> Self {
+        Entries {
+            list: Vec::new(),
+            index: None,
+        }
+    }
+
+    /// The entries as a slice.
+    pub fn as_slice(&self) -> &[Entry] {
+        &self.list
+    }
+
+    /// Appends an entry, keeping the index (when built) current so that a loader checking each
+    /// new key for a duplicate stays linear.
+    pub fn push(&mut self, entry: Entry) {
+        if let Some(index) = self.index.as_deref_mut().and_then(OnceLock::get_mut) {
+            index.entry(entry.key.clone()).or_insert(self.list.len());
+        }
+        self.list.push(entry);
+        if self.index.is_none() && self.list.len() > SMALL_MAP {
+            self.index = Some(Box::default());
+        }
+    }
+
+    /// Keeps the entries `keep` accepts; positions move, so the index is rebuilt on next use.
+    pub fn retain(&mut self, keep: impl FnMut(&Entry) -> bool) {
+        self.forget_index();
+        self.list.retain(keep);
+    }
+
+    /// The position of the first entry with this key.
+    pub fn position(&self, key: &str) -> Option<usize> {
+        match &self.index {
+            Some(cell) if self.list.len() > SMALL_MAP => {
+                cell.get_or_init(|| index_of(&self.list)).get(key).copied()
+            }
+            _ => self.list.iter().position(|e| &*e.key == key),
+        }
+    }
+
+    fn forget_index(&mut self) {
+        if let Some(cell) = self.index.as_deref_mut() {
+            cell.take();
+        }
+    }
+}
+
+fn index_of(list: &[Entry]) -> KeyIndex {
+    let mut index = KeyIndex::with_capacity(list.len());
+    for (i, e) in list.iter().enumerate() {
+        index.entry(e.key.clone()).or_insert(i);
+    }
+    index
+}
+
+impl From<Vec<Entry>> for Entries {
+    fn from(list: Vec<Entry>) -> Self {
+        let index = (list.len() > SMALL_MAP).then(Box::default);
+        Entries { list, index }
+    }
+}
+
+impl FromIterator<Entry> for Entries {
+    fn from_iter<I: IntoIterator<Item = Entry>>(iter: I) -> Self {
+        Vec::from_iter(iter).into()
+    }
+}
+
+/// A copy starts without an index (built again if the copy is ever searched): YAML aliases copy
+/// anchored mappings, and most copies are never searched.
+impl Clone for Entries {
+    fn clone(&self) -> Self {
+        self.list.clone().into()
+    }
+}
+
+impl PartialEq for Entries {
+    fn eq(&self, other: &Self) -> bool {
+        self.list == other.list
+    }
+}
+
+impl fmt::Debug for Entries {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.list.fmt(f)
+    }
+}
+
+impl Deref for Entries {
+    type Target = [Entry];
+
+    fn deref(&self) -> &[Entry] {
+        &self.list
+    }
+}
+
+/// Mutable access could rename a key, so it drops the index (rebuilt on the next lookup); to
+/// change a value in a large mapping without that cost, use [`Map::get_mut`].
+impl DerefMut for Entries {
+    fn deref_mut(&mut self) -> &mut [Entry] {
+        self.forget_index();
+        &mut self.list
+    }
+}
+
+impl<'a> IntoIterator for &'a Entries {
+    type Item = &'a Entry;
+    type IntoIter = std::slice::Iter<'a, Entry>;
+
+    fn into_iter(self) -> Self::IntoIter {
+        self.list.iter()
+    }
+}
+
+impl<'a> IntoIterator for &'a mut Entries {
+    type Item = &'a mut Entry;
+    type IntoIter = std::slice::IterMut<'a, Entry>;
+
+    fn into_iter(self) -> Self::IntoIter {
+        self.iter_mut()
+    }
+}
+
 impl Map {
+    /// A mapping of these entries, in this order.
+    pub fn from_entries(entries: Vec<Entry>) -> Self {
+        Map {
+            entries: entries.into(),
+        }
+    }
+
     /// Looks a key up by exact name.
     pub fn get(&self, key: &str) -> Option<&Node> {
         self.entry(key).map(|e| &e.value)
@@ -79,7 +239,13 @@ impl Map {
 
     /// Looks an entry (key span included) up by exact name.
     pub fn entry(&self, key: &str) -> Option<&Entry> {
-        self.entries.iter().find(|e| &*e.key == key)
+        self.entries.position(key).map(|i| &self.entries.list[i])
+    }
+
+    /// The value of a key, to change in place: keys stay as they are, so the index is kept.
+    pub fn get_mut(&mut self, key: &str) -> Option<&mut Node> {
+        let i = self.entries.position(key)?;
+        Some(&mut self.entries.list[i].value)
     }
 
     /// The only entry, when the map has exactly one (the shape of every intrinsic function).

@@ -4,7 +4,7 @@ use std::collections::HashMap;
 use std::sync::OnceLock;
 
 use crate::load::LoadError;
-use crate::model::node::{Map, Node, Value};
+use crate::model::node::{Entries, Map, Node, Value};
 
 /// Which top-level section an item lives in.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -78,7 +78,7 @@ impl Template {
         for (entry, e) in resources
             .value
             .as_map()
-            .map_or(&[][..], |m| &m.entries)
+            .map_or(&[][..], |m| m.entries.as_slice())
             .iter()
             .enumerate()
         {
@@ -133,7 +133,7 @@ impl Template {
 
     fn section(&self, section: Section) -> &Map {
         static EMPTY: Map = Map {
-            entries: Vec::new(),
+            entries: Entries::new(),
         };
         let key = match section {
             Section::Resources => "Resources",

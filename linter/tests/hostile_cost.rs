@@ -1,0 +1,217 @@
+//! Issue 12: input that is valid but costly: templates with tens of thousands of resources or
+//! keys, which must load and lint in linear time. Every input is generated here; no test
+//! measures time (bench/README.md, "Large templates (issue 12)", does): before the fix the large
+//! cases took minutes in a debug build, which is the regression signal.
+
+use tap_lint::lint::{self, FileReport, LintOptions};
+use tap_lint::load::{self, Syntax};
+use tap_lint::model::node::{Entry, Map, Node, SMALL_MAP, Span, Value};
+use tap_lint::rules::{RuleSet, Settings};
+
+fn lint(name: &str, bytes: &[u8]) -> FileReport {
+    let rules = RuleSet::builtin(&Settings::default()).expect("the embedded pack loads");
+    lint::lint_bytes(name, bytes, &rules, LintOptions::default())
+}
+
+/// `n` SNS topics, each with a fixed `TopicName` (TAP101) and no KMS key (TAP308).
+fn topics_json(n: usize) -> String {
+    let resources: Vec<String> = (0..n)
+        .map(|i| {
+            format!(
+                "\"Topic{i}\": {{\"Type\": \"AWS::SNS::Topic\", \"Properties\": {{\"TopicName\": \"topic-{i}\"}}}}"
+            )
+        })
+        .collect();
+    format!("{{\"Resources\": {{\n{}\n}}}}\n", resources.join(",\n"))
+}
+
+#[test]
+fn many_resources_lint_to_the_right_findings() {
+    // Before, 50,000 resources took 9 s in a release build and minutes in a debug one.
+    let n = 50_000;
+    let report = lint("many.json", topics_json(n).as_bytes());
+    assert!(report.errors.is_empty(), "{:?}", report.errors);
+    assert_eq!(report.findings.len(), 2 * n);
+    for code in ["TAP101", "TAP308"] {
+        assert_eq!(
+            report.findings.iter().filter(|f| f.code == code).count(),
+            n,
+            "{code}"
+        );
+    }
+    // The last resource's findings point at its own line (line 1 is `{"Resources": {`).
+    let last = format!("Topic{}", n - 1);
+    let on_last: Vec<_> = report
+        .findings
+        .iter()
+        .filter(|f| f.resource == last)
+        .collect();
+    assert_eq!(on_last.len(), 2);
+    assert!(on_last.iter().all(|f| f.line == n + 1), "{on_last:?}");
+}
+
+#[test]
+fn many_resources_in_yaml_with_references_lint_to_the_right_findings() {
+    // Queues referenced by subscriptions: the reference index and Ref lookups at scale.
+    let n = 10_000;
+    let mut text = String::from("Resources:\n");
+    for i in 0..n {
+        text.push_str(&format!(
+            "  Queue{i}:\n    Type: AWS::SQS::Queue\n    Properties:\n      KmsMasterKeyId: alias/aws/sqs\n"
+        ));
+        text.push_str(&format!(
+            "  Sub{i}:\n    Type: AWS::SNS::Subscription\n    DependsOn: Queue{i}\n    Properties:\n      TopicArn: arn:aws:sns:eu-west-1:123456789012:t\n      Protocol: sqs\n      Endpoint: !GetAtt Queue{i}.Arn\n"
+        ));
+    }
+    let small = lint("small.yaml", text_prefix(&text, 10).as_bytes());
+    let report = lint("refs.yaml", text.as_bytes());
+    assert!(report.errors.is_empty(), "{:?}", report.errors);
+    // Every pair of resources is alike, so findings scale exactly with the pairs.
+    assert!(small.errors.is_empty(), "{:?}", small.errors);
+    assert_eq!(report.findings.len(), small.findings.len() * n / 10);
+}
+
+/// The first `pairs` queue/subscription pairs of the template above.
+fn text_prefix(text: &str, pairs: usize) -> String {
+    let cut = text
+        .match_indices("  Queue")
+        .nth(pairs)
+        .map_or(text.len(), |(i, _)| i);
+    text[..cut].to_string()
+}
+
+/// A template whose `Mappings.Big` has `n` keys (`key0`..), then `dup` written again; in JSON
+/// key `i` is on line `i + 3`, in YAML on line `i + 5` (the repeat on the line after the last).
+fn big_mapping(n: usize, dup: usize, syntax: Syntax) -> String {
+    match syntax {
+        Syntax::Json => {
+            let mut keys: Vec<String> = (0..n)
+                .map(|i| format!("  \"key{i}\": {{\"V\": \"value-{i}\"}}"))
+                .collect();
+            keys.push(format!("  \"key{dup}\": {{\"V\": \"again\"}}"));
+            format!(
+                "{{\n\"Mappings\": {{\"Big\": {{\n{}\n}}}},\n\"Resources\": {{\"T\": {{\"Type\": \"AWS::SNS::Topic\"}}}}\n}}\n",
+                keys.join(",\n")
+            )
+        }
+        Syntax::Yaml => {
+            let mut text =
+                String::from("Resources:\n  T: {Type: AWS::SNS::Topic}\nMappings:\n  Big:\n");
+            for i in 0..n {
+                text.push_str(&format!("    key{i}: {{V: value-{i}}}\n"));
+            }
+            text.push_str(&format!("    key{dup}: {{V: again}}\n"));
+            text
+        }
+    }
+}
+
+#[test]
+fn duplicate_keys_in_a_very_large_mapping_are_found_where_they_are() {
+    let n = 40_000;
+    // A key first written before the mapping is indexed, one written after, and the last one.
+    for dup in [3, SMALL_MAP + 5, 20_000, n - 1] {
+        for (syntax, name, first_line) in [
+            (Syntax::Json, "big.json", dup + 3),
+            (Syntax::Yaml, "big.yaml", dup + 5),
+        ] {
+            let again_line = first_line + n - dup;
+            let report = lint(name, big_mapping(n, dup, syntax).as_bytes());
+            assert_eq!(report.errors.len(), 1, "{name}: {:?}", report.errors);
+            let error = &report.errors[0];
+            assert!(
+                error
+                    .message
+                    .starts_with(&format!("duplicate key `key{dup}`")),
+                "{name}: {error:?}"
+            );
+            assert!(
+                error
+                    .message
+                    .contains(&format!("first written at {first_line}:")),
+                "{name}: {error:?}"
+            );
+            assert_eq!(error.line, Some(again_line), "{name}: {error:?}");
+        }
+    }
+}
+
+#[test]
+fn a_very_large_mapping_without_duplicates_loads() {
+    for (syntax, name) in [(Syntax::Json, "big.json"), (Syntax::Yaml, "big.yaml")] {
+        // `dup` names a key past the end: no key is written twice.
+        let text = big_mapping(40_000, 40_000, syntax);
+        let report = lint(name, text.as_bytes());
+        assert!(report.errors.is_empty(), "{name}: {:?}", report.errors);
+    }
+}
+
+fn string(s: &str) -> Node {
+    Node::new(Span::default(), Value::String(s.into()))
+}
+
+#[test]
+fn map_get_finds_keys_in_a_large_map() {
+    let n = 40_000;
+    let root = load::parse(big_mapping(n, n, Syntax::Json).as_bytes(), Syntax::Json)
+        .expect("the mapping loads");
+    let big = root
+        .get("Mappings")
+        .and_then(|m| m.get("Big"))
+        .and_then(Node::as_map)
+        .expect("Mappings.Big is a mapping");
+    assert_eq!(big.entries.len(), n + 1);
+    for i in (0..n).step_by(997).chain([n - 1]) {
+        let entry = big.entry(&format!("key{i}")).expect("every key is found");
+        assert_eq!(&*entry.key, format!("key{i}"));
+        let value = entry.value.get("V").and_then(Node::as_str);
+        assert_eq!(value, Some(format!("value-{i}").as_str()));
+    }
+    // The extra key written last (`key{n}`) is found; keys never written are not.
+    assert!(big.get(&format!("key{n}")).is_some());
+    assert!(big.get("key-1").is_none() && big.get("").is_none());
+}
+
+#[test]
+fn map_lookups_follow_every_change_to_a_large_map() {
+    let entry = |k: String, v: &str| Entry {
+        key: k.into_boxed_str(),
+        key_span: Span::default(),
+        value: string(v),
+    };
+    let n = 1_000;
+    let mut map = Map::from_entries((0..n).map(|i| entry(format!("k{i}"), "old")).collect());
+    assert_eq!(map.get("k500").and_then(Node::as_str), Some("old"));
+    // Pushed after the index was built.
+    map.entries.push(entry("new".into(), "pushed"));
+    assert_eq!(map.get("new").and_then(Node::as_str), Some("pushed"));
+    // Changed in place, the index kept.
+    *map.get_mut("k7").expect("k7 is there") = string("changed");
+    assert_eq!(map.get("k7").and_then(Node::as_str), Some("changed"));
+    // Renamed through mutable access: the index must not keep the old name.
+    map.entries[9].key = "renamed".into();
+    assert!(map.get("k9").is_none());
+    assert_eq!(map.get("renamed").and_then(Node::as_str), Some("old"));
+    // Removed: positions move, lookups still land on the right entry.
+    map.entries.retain(|e| &*e.key != "k0" && &*e.key != "k1");
+    assert!(map.get("k0").is_none());
+    assert_eq!(map.entry("k2").map(|e| &*e.key), Some("k2"));
+    assert_eq!(map.get("new").and_then(Node::as_str), Some("pushed"));
+    // A copy and a mapping collected from entries search the same way.
+    let copy = map.clone();
+    assert_eq!(copy, map);
+    assert_eq!(copy.get("k999").and_then(Node::as_str), Some("old"));
+    let collected = Map {
+        entries: map.entries.iter().cloned().collect(),
+    };
+    assert_eq!(collected.get("renamed").and_then(Node::as_str), Some("old"));
+    // A small mapping (scanned, never indexed) behaves the same.
+    let mut small = Map::from_entries(
+        (0..SMALL_MAP)
+            .map(|i| entry(format!("s{i}"), "v"))
+            .collect(),
+    );
+    small.entries.push(entry("s-last".into(), "w"));
+    assert_eq!(small.get("s-last").and_then(Node::as_str), Some("w"));
+    assert_eq!(small.get("s0").and_then(Node::as_str), Some("v"));
+}
