@@ -1,16 +1,93 @@
-//! Issue 12: input that is valid but costly: templates with tens of thousands of resources or
-//! keys, which must load and lint in linear time. Every input is generated here; no test
+//! Issue 12: input that is valid, or nearly, but costly: a YAML alias to a large string, and
+//! templates with tens of thousands of resources or keys. The loader must refuse the first with
+//! one clear error and handle the others in linear time. Every input is generated here; no test
 //! measures time (bench/README.md, "Large templates (issue 12)", does): before the fix the large
 //! cases took minutes in a debug build, which is the regression signal.
 
 use tap_lint::lint::{self, FileReport, LintOptions};
-use tap_lint::load::{self, Syntax};
+use tap_lint::load::{self, MAX_ALIAS_BYTES, Syntax};
 use tap_lint::model::node::{Entry, Map, Node, SMALL_MAP, Span, Value};
 use tap_lint::rules::{RuleSet, Settings};
 
 fn lint(name: &str, bytes: &[u8]) -> FileReport {
     let rules = RuleSet::builtin(&Settings::default()).expect("the embedded pack loads");
     lint::lint_bytes(name, bytes, &rules, LintOptions::default())
+}
+
+/// A YAML template whose `Metadata` holds one `mib` MiB string, anchored, and `aliases` aliases
+/// to it; the first alias is on line 7.
+fn aliased_string(mib: usize, aliases: usize) -> String {
+    let mut text = String::from("Resources:\n  Topic:\n    Type: AWS::SNS::Topic\nMetadata:\n");
+    text.push_str("  Big: &big ");
+    text.push_str(&"x".repeat(mib * 1024 * 1024));
+    text.push_str("\n  Copies:\n");
+    for _ in 0..aliases {
+        text.push_str("    - *big\n");
+    }
+    text
+}
+
+#[test]
+fn alias_to_a_large_string_is_stopped_by_the_byte_budget() {
+    // 4 MiB x 20 is 80 MiB of copies: past the 64 MiB budget at the 17th alias, while the node
+    // budget (one node per copy) is nowhere near reached. Before, 4 MiB x 500 took 2 GiB.
+    let mib = 4;
+    let report = lint("alias.yaml", aliased_string(mib, 20).as_bytes());
+    assert!(report.findings.is_empty(), "{:?}", report.findings);
+    assert_eq!(report.errors.len(), 1, "{:?}", report.errors);
+    let error = &report.errors[0];
+    assert!(
+        error.message.contains(&format!(
+            "aliases expand to more than {} MiB",
+            MAX_ALIAS_BYTES >> 20
+        )),
+        "{error:?}"
+    );
+    assert!(error.help.as_deref().is_some_and(|h| h.contains("alias")));
+    let first_refused = MAX_ALIAS_BYTES / (mib << 20) + 1;
+    assert_eq!(error.line, Some(6 + first_refused), "{error:?}");
+    assert_eq!(error.column, Some(7), "{error:?}");
+}
+
+#[test]
+fn modest_alias_use_still_loads() {
+    // A 64 KiB string aliased 100 times (6.4 MiB) and a tag list reused by 50 resources lint
+    // exactly like the same template written out in full.
+    let tags = "[{Key: team, Value: platform}, {Key: cost-center, Value: '4711'}]";
+    let body = "y".repeat(64 * 1024);
+    let mut aliased = format!("Metadata:\n  Text: &text {body}\n  Copies:\n");
+    let mut written = format!("Metadata:\n  Text: {body}\n  Copies:\n");
+    for _ in 0..100 {
+        aliased.push_str("    - *text\n");
+        written.push_str(&format!("    - {body}\n"));
+    }
+    aliased.push_str("Resources:\n");
+    written.push_str("Resources:\n");
+    for i in 0..50 {
+        let anchor = if i == 0 { "&tags " } else { "" };
+        let tags_here = if i == 0 {
+            format!("{anchor}{tags}")
+        } else {
+            "*tags".into()
+        };
+        aliased.push_str(&format!(
+            "  Queue{i}:\n    Type: AWS::SQS::Queue\n    Properties:\n      Tags: {tags_here}\n"
+        ));
+        written.push_str(&format!(
+            "  Queue{i}:\n    Type: AWS::SQS::Queue\n    Properties:\n      Tags: {tags}\n"
+        ));
+    }
+    let a = lint("aliased.yaml", aliased.as_bytes());
+    let w = lint("written.yaml", written.as_bytes());
+    assert!(a.errors.is_empty(), "{:?}", a.errors);
+    assert!(!a.findings.is_empty());
+    let codes = |r: &FileReport| -> Vec<(String, String)> {
+        r.findings
+            .iter()
+            .map(|f| (f.code.clone(), f.resource.clone()))
+            .collect()
+    };
+    assert_eq!(codes(&a), codes(&w));
 }
 
 /// `n` SNS topics, each with a fixed `TopicName` (TAP101) and no KMS key (TAP308).

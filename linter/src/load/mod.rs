@@ -11,6 +11,13 @@ pub const MAX_DEPTH: usize = 200;
 pub const MAX_FILE_BYTES: usize = 64 * 1024 * 1024;
 /// Most nodes a YAML file may expand to through aliases before it is treated as an alias bomb.
 pub const MAX_ALIAS_NODES: usize = 1_000_000;
+/// Most text (string and key bytes) YAML aliases may copy in one file. The node budget alone
+/// let a 4 MiB string aliased 500 times take 2 GiB, and larger ones abort the whole run on an
+/// allocation failure. Aliases may add as much text again as the largest file read
+/// ([`MAX_FILE_BYTES`]), so a file's tree stays within a small multiple of the biggest accepted
+/// template, while any real use of aliases (CloudFormation templates rarely have any, and repeat
+/// small values when they do) stays far below it.
+pub const MAX_ALIAS_BYTES: usize = MAX_FILE_BYTES;
 
 /// The syntax a file is written in.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

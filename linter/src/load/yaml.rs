@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use saphyr_parser::{Event, Marker, Parser, ScalarStyle, Tag};
 
 use super::json::duplicate_key;
-use super::{LoadError, MAX_ALIAS_NODES, MAX_DEPTH};
+use super::{LoadError, MAX_ALIAS_BYTES, MAX_ALIAS_NODES, MAX_DEPTH};
 use crate::model::node::{Entry, Map, Node, Span, Value};
 
 /// Parses one YAML document; `offset` is added to every span (the length of a stripped BOM).
@@ -21,7 +21,10 @@ pub fn parse(text: &str, offset: usize) -> Result<Node, LoadError> {
         offset,
         stack: Vec::new(),
         anchors: HashMap::new(),
-        alias_budget: MAX_ALIAS_NODES,
+        alias_budget: Budget {
+            nodes: MAX_ALIAS_NODES,
+            bytes: MAX_ALIAS_BYTES,
+        },
         root: None,
         documents: 0,
     };
@@ -93,12 +96,20 @@ enum Frame {
     },
 }
 
+/// What an anchored node costs each time an alias copies it, and what aliases may still copy.
+#[derive(Clone, Copy)]
+struct Budget {
+    nodes: usize,
+    /// Text (strings and keys): a few nodes can hold megabytes, which a node count misses.
+    bytes: usize,
+}
+
 struct Builder<'a> {
     cursor: CharCursor<'a>,
     offset: usize,
     stack: Vec<Frame>,
-    anchors: HashMap<usize, (Node, usize)>,
-    alias_budget: usize,
+    anchors: HashMap<usize, (Node, Budget)>,
+    alias_budget: Budget,
     root: Option<Node>,
     documents: usize,
 }
@@ -179,14 +190,25 @@ impl Builder<'_> {
             }
             Event::Alias(id) => {
                 let span = Span::new(start, end.max(start + 1));
-                let Some((node, count)) = self.anchors.get(&id) else {
+                let Some((node, cost)) = self.anchors.get(&id) else {
                     return Err(LoadError::at(span, "alias refers to an unknown anchor"));
                 };
-                if *count > self.alias_budget {
+                if cost.nodes > self.alias_budget.nodes {
                     return Err(LoadError::at(span, format!("aliases expand to more than {MAX_ALIAS_NODES} nodes"))
                         .with_help("this looks like an alias bomb; CloudFormation templates do not need YAML aliases"));
                 }
-                self.alias_budget -= count;
+                if cost.bytes > self.alias_budget.bytes {
+                    return Err(LoadError::at(
+                        span,
+                        format!(
+                            "aliases expand to more than {} MiB of text",
+                            MAX_ALIAS_BYTES / (1024 * 1024)
+                        ),
+                    )
+                    .with_help("each alias copies its anchor's text; CloudFormation templates do not need YAML aliases, so write the value where it is used, or once in a parameter or mapping"));
+                }
+                self.alias_budget.nodes -= cost.nodes;
+                self.alias_budget.bytes -= cost.bytes;
                 let node = node.clone();
                 self.finish(node, 0)?;
             }
@@ -250,8 +272,8 @@ impl Builder<'_> {
     /// Places a completed node into its parent (as a key, a value or a list item) or as the root.
     fn finish(&mut self, node: Node, anchor: usize) -> Result<(), LoadError> {
         if anchor != 0 {
-            let count = count_nodes(&node);
-            self.anchors.insert(anchor, (node.clone(), count));
+            let cost = cost_of(&node);
+            self.anchors.insert(anchor, (node.clone(), cost));
         }
         match self.stack.last_mut() {
             None => self.root = Some(node),
@@ -302,11 +324,28 @@ fn after_key(text: &str, key_end: usize) -> usize {
     }
 }
 
-fn count_nodes(node: &Node) -> usize {
-    1 + match &node.value {
-        Value::Seq(items) => items.iter().map(count_nodes).sum(),
-        Value::Map(m) => m.entries.iter().map(|e| count_nodes(&e.value)).sum(),
-        _ => 0,
+/// What one copy of a node costs: its nodes, and the bytes of its strings and keys.
+fn cost_of(node: &Node) -> Budget {
+    let mut cost = Budget { nodes: 1, bytes: 0 };
+    match &node.value {
+        Value::String(s) => cost.bytes = s.len(),
+        Value::Seq(items) => items.iter().map(cost_of).for_each(|c| cost.add(c)),
+        Value::Map(m) => {
+            for e in &m.entries {
+                cost.bytes = cost.bytes.saturating_add(e.key.len());
+                cost.add(cost_of(&e.value));
+            }
+        }
+        _ => {}
+    }
+    cost
+}
+
+impl Budget {
+    /// Saturating: an anchor holding earlier aliases' copies can be large, never wrap around.
+    fn add(&mut self, other: Budget) {
+        self.nodes = self.nodes.saturating_add(other.nodes);
+        self.bytes = self.bytes.saturating_add(other.bytes);
     }
 }
 
