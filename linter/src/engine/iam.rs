@@ -114,32 +114,14 @@ fn attached(t: &Template, role: usize) -> Policies<'_> {
         Some(_) => out.uncertain = true,
         None => {}
     }
-    let role_glob = [TypeGlob::Exact("AWS::IAM::Role".into())];
-    for item in 0..t.resource_count {
-        let (kind, roles_key) = match &*t.items[item].kind {
-            "AWS::IAM::Policy" | "AWS::IAM::ManagedPolicy" => (true, "Roles"),
-            "AWS::IAM::RolePolicy" => (true, "RoleName"),
-            _ => (false, ""),
-        };
-        if !kind {
-            continue;
-        }
-        let Some(p) = t.node(item).get("Properties") else {
-            continue;
-        };
-        let mut roles = Vec::new();
-        if let Some(r) = p.get(roles_key) {
-            if let Some(items) = r.as_seq() {
-                items
-                    .iter()
-                    .for_each(|n| values::related(t, n, &role_glob, &mut roles));
-            } else {
-                values::related(t, r, &role_glob, &mut roles);
-            }
-        }
-        if roles.contains(&role) {
-            statements_of(p.get("PolicyDocument"), &mut out);
-        }
+    let attached = t.role_policies(|| policies_by_role(t));
+    for &policy in attached.get(role).map_or(&[][..], Vec::as_slice) {
+        statements_of(
+            t.node(policy)
+                .get("Properties")
+                .and_then(|p| p.get("PolicyDocument")),
+            &mut out,
+        );
     }
     match props.and_then(|p| p.get("ManagedPolicyArns")) {
         Some(Node {
@@ -154,6 +136,44 @@ fn attached(t: &Template, role: usize) -> Policies<'_> {
         None => {}
     }
     out
+}
+
+/// For each resource, the `AWS::IAM::Policy`, `ManagedPolicy` and `RolePolicy` resources that
+/// name it as a role (by reference, name or ARN), in source order: one pass over the policies
+/// for the whole template, instead of one per role.
+fn policies_by_role(t: &Template) -> Vec<Vec<usize>> {
+    let mut table = vec![Vec::new(); t.resource_count];
+    let role_glob = [TypeGlob::Exact("AWS::IAM::Role".into())];
+    for item in 0..t.resource_count {
+        let roles_key = match &*t.items[item].kind {
+            "AWS::IAM::Policy" | "AWS::IAM::ManagedPolicy" => "Roles",
+            "AWS::IAM::RolePolicy" => "RoleName",
+            _ => continue,
+        };
+        let Some(r) = t
+            .node(item)
+            .get("Properties")
+            .and_then(|p| p.get(roles_key))
+        else {
+            continue;
+        };
+        let mut roles = Vec::new();
+        if let Some(items) = r.as_seq() {
+            items
+                .iter()
+                .for_each(|n| values::related(t, n, &role_glob, &mut roles));
+        } else {
+            values::related(t, r, &role_glob, &mut roles);
+        }
+        roles.sort_unstable();
+        roles.dedup();
+        for role in roles {
+            if let Some(policies) = table.get_mut(role) {
+                policies.push(item);
+            }
+        }
+    }
+    table
 }
 
 fn managed_arn<'t>(t: &'t Template, arn: &'t Node, out: &mut Policies<'t>) {

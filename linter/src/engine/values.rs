@@ -140,25 +140,8 @@ pub fn scannable_text(t: &Template, node: &Node) -> Option<String> {
     Some(out)
 }
 
-/// The property that holds a resource's physical name, for matching literal names to resources.
-pub fn name_property(kind: &str) -> Option<&'static str> {
-    Some(match kind {
-        "AWS::Lambda::Function" => "FunctionName",
-        "AWS::Kinesis::Stream" => "Name",
-        "AWS::IAM::Role" => "RoleName",
-        "AWS::SecretsManager::Secret" => "Name",
-        "AWS::S3::Bucket" => "BucketName",
-        "AWS::SQS::Queue" => "QueueName",
-        "AWS::SNS::Topic" => "TopicName",
-        "AWS::DynamoDB::Table" => "TableName",
-        "AWS::RDS::DBInstance" => "DBInstanceIdentifier",
-        "AWS::RDS::DBCluster" => "DBClusterIdentifier",
-        "AWS::EC2::SecurityGroup" => "GroupName",
-        "AWS::ElastiCache::ReplicationGroup" => "ReplicationGroupId",
-        "AWS::Logs::LogGroup" => "LogGroupName",
-        _ => return None,
-    })
-}
+/// Moved to the model, which indexes resources by physical name; re-exported for the engine.
+pub use crate::model::template::name_property;
 
 /// Resources of the given types that a subtree references, by Ref/GetAtt/Sub or by literal name/ARN.
 pub fn related(t: &Template, node: &Node, types: &[TypeGlob], out: &mut Vec<usize>) {
@@ -175,27 +158,23 @@ pub fn related(t: &Template, node: &Node, types: &[TypeGlob], out: &mut Vec<usiz
         _ => Vec::new(),
     };
     for literal in literals {
-        for item in 0..t.resource_count {
-            let kind = &t.items[item].kind;
-            if !any_glob(types, kind) {
-                continue;
-            }
-            let Some(prop) = name_property(kind) else {
-                continue;
-            };
-            let Some(name_node) = t.node(item).get("Properties").and_then(|p| p.get(prop)) else {
-                continue;
-            };
-            let Some(name) = resolve::known_text(t, name_node) else {
-                continue;
-            };
-            let matches = literal == name
-                || literal
-                    .strip_suffix(&*name)
-                    .is_some_and(|head| head.ends_with(':') || head.ends_with('/'));
-            if matches {
-                out.push(item);
-            }
-        }
+        // A literal names a resource when it is the name, or ends with it after a `:` or `/` (an
+        // ARN or a path): look each such tail up instead of comparing against every resource.
+        let tails = std::iter::once(0).chain(
+            literal
+                .bytes()
+                .enumerate()
+                .filter(|(_, b)| matches!(b, b':' | b'/'))
+                .map(|(i, _)| i + 1),
+        );
+        let mut named: Vec<usize> = tails
+            .flat_map(|start| t.named(&literal[start..]))
+            .copied()
+            .filter(|&item| any_glob(types, &t.items[item].kind))
+            .collect();
+        // In source order and once each, as a pass over the resources would find them.
+        named.sort_unstable();
+        named.dedup();
+        out.extend(named);
     }
 }

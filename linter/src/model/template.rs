@@ -5,6 +5,7 @@ use std::sync::OnceLock;
 
 use crate::load::LoadError;
 use crate::model::node::{Entries, Map, Node, Value};
+use crate::model::resolve;
 
 /// Which top-level section an item lives in.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -39,6 +40,8 @@ pub struct Template {
     pub resource_count: usize,
     by_id: HashMap<Box<str>, usize>,
     referrers: OnceLock<Vec<Vec<usize>>>,
+    names: OnceLock<HashMap<Box<str>, Vec<usize>>>,
+    role_policies: OnceLock<Vec<Vec<usize>>>,
     /// Resources skipped because they are malformed, with why.
     pub problems: Vec<LoadError>,
 }
@@ -127,6 +130,8 @@ impl Template {
             resource_count,
             by_id,
             referrers: OnceLock::new(),
+            names: OnceLock::new(),
+            role_policies: OnceLock::new(),
             problems,
         })
     }
@@ -203,6 +208,32 @@ impl Template {
         &all[item]
     }
 
+    /// The resources whose physical name (`BucketName`, `FunctionName`...) is statically `name`,
+    /// in source order. Literal names and ARNs are matched to resources through it, so each costs
+    /// a lookup instead of a pass over every resource (quadratic on large templates).
+    pub fn named(&self, name: &str) -> &[usize] {
+        let names = self.names.get_or_init(|| {
+            let mut names: HashMap<Box<str>, Vec<usize>> = HashMap::new();
+            for item in 0..self.resource_count {
+                let known = name_property(&self.items[item].kind)
+                    .and_then(|prop| self.node(item).get("Properties")?.get(prop))
+                    .and_then(|node| resolve::known_text(self, node));
+                if let Some(known) = known {
+                    names.entry(known.into()).or_default().push(item);
+                }
+            }
+            names
+        });
+        names.get(name).map_or(&[], Vec::as_slice)
+    }
+
+    /// For each item, the IAM policy resources attached to it when it is a role. What attaches a
+    /// policy is the engine's to say (`engine::iam` passes `build`); the table is kept here, with
+    /// the template, so it is built once rather than once per role.
+    pub fn role_policies(&self, build: impl FnOnce() -> Vec<Vec<usize>>) -> &[Vec<usize>] {
+        self.role_policies.get_or_init(build)
+    }
+
     /// Collects the resources a subtree references through Ref, GetAtt, Sub and DependsOn.
     pub fn references(&self, node: &Node, out: &mut Vec<usize>) {
         match &node.value {
@@ -255,6 +286,26 @@ impl Template {
             self.references(v, out);
         }
     }
+}
+
+/// The property that holds a resource's physical name, for matching literal names to resources.
+pub fn name_property(kind: &str) -> Option<&'static str> {
+    Some(match kind {
+        "AWS::Lambda::Function" => "FunctionName",
+        "AWS::Kinesis::Stream" => "Name",
+        "AWS::IAM::Role" => "RoleName",
+        "AWS::SecretsManager::Secret" => "Name",
+        "AWS::S3::Bucket" => "BucketName",
+        "AWS::SQS::Queue" => "QueueName",
+        "AWS::SNS::Topic" => "TopicName",
+        "AWS::DynamoDB::Table" => "TableName",
+        "AWS::RDS::DBInstance" => "DBInstanceIdentifier",
+        "AWS::RDS::DBCluster" => "DBClusterIdentifier",
+        "AWS::EC2::SecurityGroup" => "GroupName",
+        "AWS::ElastiCache::ReplicationGroup" => "ReplicationGroupId",
+        "AWS::Logs::LogGroup" => "LogGroupName",
+        _ => return None,
+    })
 }
 
 /// The `${Name}` variables of an `Fn::Sub` string, skipping `${!Literal}` escapes.
