@@ -1,5 +1,7 @@
 //! Evaluating compiled checks: three-valued (pass / fail / skip), failures carry their place.
 
+use std::cell::RefCell;
+use std::collections::HashMap;
 use std::ops::ControlFlow;
 
 use serde_json::Value as Json;
@@ -41,6 +43,17 @@ pub struct Env<'t> {
     pub t: &'t Template,
     /// Bound names (`subject` first) to items.
     pub bindings: Vec<(String, usize)>,
+    /// What this template's evaluation has worked out once for every subject.
+    pub memo: &'t Memo,
+}
+
+/// Template-wide tables that checks build on first use and every later subject reuses: without
+/// them a check that looks at every other resource costs time in the square of the resources.
+#[derive(Default)]
+pub struct Memo {
+    /// For each `referenced_by` with a path (by address: the rule set outlives the evaluation),
+    /// every item's referrers through that path.
+    referrers_by_path: RefCell<HashMap<*const ReferencedBy, Vec<Vec<usize>>>>,
 }
 
 /// Where a check is evaluated.
@@ -477,7 +490,6 @@ fn eval_follow<'t>(f: &Follow, env: &mut Env<'t>, here: &Here<'t>) -> Outcome {
 fn eval_referenced_by<'t>(r: &ReferencedBy, env: &mut Env<'t>, here: &Here<'t>) -> Outcome {
     let t = env.t;
     let me = here.item;
-    let own_kind = [TypeGlob::Exact(t.items[me].kind.to_string())];
     let referrers: Vec<usize> = match &r.path {
         // Without a path, the reference index answers directly.
         None => t
@@ -486,19 +498,22 @@ fn eval_referenced_by<'t>(r: &ReferencedBy, env: &mut Env<'t>, here: &Here<'t>) 
             .copied()
             .filter(|&i| any_glob(&r.types, &t.items[i].kind))
             .collect(),
-        // With a path, literal names count too (`FunctionName: my-fn`), so ask every candidate.
-        Some(p) => (0..t.items.len())
-            .filter(|&i| i != me && any_glob(&r.types, &t.items[i].kind))
-            .filter(|&source| {
-                let mut found = Vec::new();
-                for (place, _) in path::collect(env.item_here(source).place, p) {
-                    if let Hit::Found(node) = place.hit {
-                        values::related(t, node, &own_kind, &mut found);
-                    }
-                }
-                found.contains(&me)
-            })
-            .collect(),
+        // With a path, literal names count too (`FunctionName: my-fn`), so every candidate is
+        // asked, once per template: the answer for all subjects at once costs what one did.
+        Some(p) => {
+            let memo = env.memo;
+            let mut tables = memo.referrers_by_path.borrow_mut();
+            let table = tables
+                .entry(r as *const ReferencedBy)
+                .or_insert_with(|| referrers_through(env, r, p));
+            table
+                .get(me)
+                .map_or(&[][..], Vec::as_slice)
+                .iter()
+                .copied()
+                .filter(|&i| i != me)
+                .collect()
+        }
     };
     let at = env.item_here(me);
     quantify(
@@ -510,6 +525,32 @@ fn eval_referenced_by<'t>(r: &ReferencedBy, env: &mut Env<'t>, here: &Here<'t>) 
         r.quantifier,
         r.if_none,
     )
+}
+
+/// For every item, the items of `r.types` whose nodes at `p` name it (by reference, name or ARN),
+/// in source order. Relations are found for every type at once: that the referrer names a
+/// resource of the subject's own type is then the same as naming the subject.
+fn referrers_through(env: &Env<'_>, r: &ReferencedBy, p: &PathPattern) -> Vec<Vec<usize>> {
+    let t = env.t;
+    let every_type = [TypeGlob::Any];
+    let mut table = vec![Vec::new(); t.items.len()];
+    let mut found = Vec::new();
+    for source in (0..t.items.len()).filter(|&i| any_glob(&r.types, &t.items[i].kind)) {
+        found.clear();
+        for (place, _) in path::collect(env.item_here(source).place, p) {
+            if let Hit::Found(node) = place.hit {
+                values::related(t, node, &every_type, &mut found);
+            }
+        }
+        found.sort_unstable();
+        found.dedup();
+        for &target in &found {
+            if let Some(referrers) = table.get_mut(target) {
+                referrers.push(source);
+            }
+        }
+    }
+    table
 }
 
 fn quantify<'t>(

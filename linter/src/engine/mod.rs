@@ -6,7 +6,7 @@ pub mod network;
 pub mod path;
 pub mod values;
 
-use eval::{Env, Outcome};
+use eval::{Env, Memo, Outcome};
 
 use crate::fix::ops::{self, FixPlan};
 use crate::model::node::Span;
@@ -40,11 +40,12 @@ pub struct RawFinding {
 /// Evaluates every rule on every selected resource.
 pub fn evaluate(t: &Template, rules: &RuleSet) -> Vec<RawFinding> {
     let mut out = Vec::new();
+    let memo = Memo::default();
     for item in 0..t.resource_count {
         let kind = &t.items[item].kind;
         for (ri, rule) in rules.rules.iter().enumerate() {
             if any_glob(&rule.select.types, kind) {
-                evaluate_subject(t, ri, rule, item, &mut out);
+                evaluate_subject(t, &memo, ri, rule, item, &mut out);
             }
         }
     }
@@ -61,6 +62,7 @@ pub fn evaluate(t: &Template, rules: &RuleSet) -> Vec<RawFinding> {
 
 fn evaluate_subject(
     t: &Template,
+    memo: &Memo,
     ri: usize,
     rule: &Rule,
     subject: usize,
@@ -69,6 +71,7 @@ fn evaluate_subject(
     let mut env = Env {
         t,
         bindings: vec![("subject".to_string(), subject)],
+        memo,
     };
     let root = env.item_here(subject);
     if let Some(pre) = &rule.select.precondition
