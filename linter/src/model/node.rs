@@ -84,13 +84,15 @@ pub const SMALL_MAP: usize = 32;
 ///
 /// It reads like a `Vec<Entry>` (through `Deref` to a slice, `push`, `retain`, `collect`), so code
 /// that builds or edits mappings needs no change. The index is built on the first lookup of a
-/// large mapping, kept up to date by `push`, and dropped by anything that could change a key
-/// (`retain`, mutable access to the entries), to be rebuilt on the next lookup: it can never
-/// disagree with the entries.
+/// large mapping and kept up to date by `push`, so it can never disagree with the entries:
+/// anything that could change a key (`retain`, mutable access to the entries) drops it, and the
+/// mapping goes back to scanning for good. Code that edits in place (fix/tree.rs) alternates
+/// lookups with such edits, and rebuilding after each would cost far more than the scans;
+/// [`Map::get_mut`] changes a value and keeps the index.
 #[derive(Default)]
 pub struct Entries {
     list: Vec<Entry>,
-    /// `Some` once there are more than [`SMALL_MAP`] entries. Boxed so that small mappings, and
+    /// `Some` once there are more than [`SMALL_MAP`] entries, unless dropped. Boxed so that small mappings, and
     /// so every `Node`, stay as small as a plain `Vec` makes them (the tree's memory is mostly
     /// nodes); a `OnceLock` so that a lookup through `&self` can build it.
     index: Option<Box<OnceLock<KeyIndex>>>,
@@ -120,12 +122,13 @@ impl Entries {
             index.entry(entry.key.clone()).or_insert(self.list.len());
         }
         self.list.push(entry);
-        if self.index.is_none() && self.list.len() > SMALL_MAP {
+        // Only on growing past the threshold: a mapping whose index was dropped stays without.
+        if self.list.len() == SMALL_MAP + 1 && self.index.is_none() {
             self.index = Some(Box::default());
         }
     }
 
-    /// Keeps the entries `keep` accepts; positions move, so the index is rebuilt on next use.
+    /// Keeps the entries `keep` accepts; positions move, so the index is dropped.
     pub fn retain(&mut self, keep: impl FnMut(&Entry) -> bool) {
         self.forget_index();
         self.list.retain(keep);
@@ -142,9 +145,7 @@ impl Entries {
     }
 
     fn forget_index(&mut self) {
-        if let Some(cell) = self.index.as_deref_mut() {
-            cell.take();
-        }
+        self.index = None;
     }
 }
 
@@ -197,8 +198,8 @@ impl Deref for Entries {
     }
 }
 
-/// Mutable access could rename a key, so it drops the index (rebuilt on the next lookup); to
-/// change a value in a large mapping without that cost, use [`Map::get_mut`].
+/// Mutable access could rename a key, so it drops the index (lookups scan from then on); to
+/// change a value in a large mapping and keep the index, use [`Map::get_mut`].
 impl DerefMut for Entries {
     fn deref_mut(&mut self) -> &mut [Entry] {
         self.forget_index();
