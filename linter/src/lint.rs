@@ -153,13 +153,24 @@ impl FileReport {
 }
 
 /// Byte offsets to 1-based line and character columns.
+///
+/// Columns count characters, so non-ASCII text needs characters counted up to the offset;
+/// counting from the line start for every finding would make a minified (one-line) template
+/// quadratic. Instead, the characters before every [`CHECKPOINT`]th byte are counted once, and
+/// a position counts at most that many bytes.
 pub struct LineIndex<'a> {
     text: &'a str,
     starts: Vec<usize>,
+    /// `(byte offset, characters before it)` at char boundaries about [`CHECKPOINT`] bytes
+    /// apart; empty for ASCII text, where a column is a byte distance.
+    checkpoints: Vec<(usize, usize)>,
 }
 
+/// Bytes between two character-count checkpoints of non-ASCII text.
+const CHECKPOINT: usize = 1024;
+
 impl<'a> LineIndex<'a> {
-    /// Indexes line starts.
+    /// Indexes line starts (and character counts, for non-ASCII text).
     pub fn new(text: &'a str) -> Self {
         let mut starts = vec![0];
         starts.extend(
@@ -168,7 +179,30 @@ impl<'a> LineIndex<'a> {
                 .filter(|(_, b)| *b == b'\n')
                 .map(|(i, _)| i + 1),
         );
-        LineIndex { text, starts }
+        let mut checkpoints = Vec::new();
+        if !text.is_ascii() {
+            let (mut at, mut chars) = (0, 0);
+            checkpoints.push((0, 0));
+            for (i, _) in text.char_indices() {
+                if i >= at + CHECKPOINT {
+                    checkpoints.push((i, chars));
+                    at = i;
+                }
+                chars += 1;
+            }
+        }
+        LineIndex {
+            text,
+            starts,
+            checkpoints,
+        }
+    }
+
+    /// Characters before a byte offset (on a char boundary).
+    fn chars_before(&self, offset: usize) -> usize {
+        let i = self.checkpoints.partition_point(|&(b, _)| b <= offset) - 1;
+        let (byte, chars) = self.checkpoints[i];
+        chars + self.text[byte..offset].chars().count()
     }
 
     /// Line and column (both 1-based) of a byte offset.
@@ -176,10 +210,11 @@ impl<'a> LineIndex<'a> {
         let offset = offset.min(self.text.len());
         let line = self.starts.partition_point(|&s| s <= offset) - 1;
         let start = self.starts[line];
-        let column = self
-            .text
-            .get(start..offset)
-            .map_or(offset - start, |s| s.chars().count());
+        let column = if self.checkpoints.is_empty() || !self.text.is_char_boundary(offset) {
+            offset - start
+        } else {
+            self.chars_before(offset) - self.chars_before(start)
+        };
         (line + 1, column + 1)
     }
 }
@@ -383,4 +418,37 @@ pub fn ordered_chunks<'a, T: Sync, R: Send>(
             wait(&mut pending);
         }
     });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::LineIndex;
+
+    /// The checkpoints must give what counting characters from the line start gives, at every
+    /// offset: inside long lines, across checkpoints, on multi-byte characters and between
+    /// their bytes.
+    #[test]
+    fn positions_match_a_plain_character_count() {
+        let line = "Ünïcödé {\"k\": \"日本語\"}, ".repeat(200);
+        let text = format!("ascii first line\n{line}\n\n€ last\n{line}");
+        let index = LineIndex::new(&text);
+        for offset in 0..=text.len() {
+            let before = &text.as_bytes()[..offset];
+            let line_no = before.iter().filter(|b| **b == b'\n').count();
+            let start = before
+                .iter()
+                .rposition(|b| *b == b'\n')
+                .map_or(0, |i| i + 1);
+            let column = text
+                .get(start..offset)
+                .map_or(offset - start, |s| s.chars().count());
+            assert_eq!(
+                index.position(offset),
+                (line_no + 1, column + 1),
+                "offset {offset}"
+            );
+        }
+        let ascii = LineIndex::new("ab\ncd");
+        assert_eq!(ascii.position(4), (2, 2));
+    }
 }

@@ -30,8 +30,8 @@ pub fn apply(root: &mut Node, op: &Op) -> bool {
     };
     match (&mut parent.value, &op.kind) {
         (Value::Map(m), OpKind::Set(v)) => {
-            match m.entries.iter_mut().find(|e| *e.key == **last) {
-                Some(e) => e.value = from_json(v),
+            match m.get_mut(last) {
+                Some(value) => *value = from_json(v),
                 None => push(m, last, from_json(v)),
             }
             true
@@ -46,12 +46,7 @@ pub fn apply(root: &mut Node, op: &Op) -> bool {
             if m.get(last).is_none() {
                 push(m, last, Node::new(Span::default(), Value::Seq(Vec::new())));
             }
-            match m
-                .entries
-                .iter_mut()
-                .find(|e| *e.key == **last)
-                .map(|e| &mut e.value.value)
-            {
+            match m.get_mut(last).map(|n| &mut n.value) {
                 Some(Value::Seq(items)) => {
                     items.push(from_json(v));
                     true
@@ -92,10 +87,7 @@ fn navigate<'a>(root: &'a mut Node, path: &[String], create: bool) -> Option<&'a
                         Node::new(Span::default(), Value::Map(Map::default())),
                     );
                 }
-                m.entries
-                    .iter_mut()
-                    .find(|e| *e.key == **key)
-                    .map(|e| &mut e.value)?
+                m.get_mut(key)?
             }
             Value::Seq(items) => items.get_mut(key.parse::<usize>().ok()?)?,
             _ => return None,
