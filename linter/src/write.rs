@@ -51,30 +51,28 @@ impl TempFile {
     /// Creates an empty temporary file in `dir`, with the permissions the umask gives new files.
     pub fn create_in(dir: &Path) -> io::Result<TempFile> {
         let pid = std::process::id();
+        let mut options = OpenOptions::new();
+        options.write(true).create_new(true);
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o666);
         loop {
             let n = NEXT.fetch_add(1, Ordering::Relaxed);
             let path = dir.join(format!("{TEMP_PREFIX}{pid}-{n}{TEMP_SUFFIX}"));
-            // Registered before it exists, so a signal between the two cannot miss it.
-            live().push(path.clone());
-            let mut options = OpenOptions::new();
-            options.write(true).create_new(true);
-            #[cfg(unix)]
-            std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o666);
+            // Created and registered under the lock the signal handler holds until the process
+            // exits: a file is either on the list it cleans or not created at all.
+            let mut list = live();
             match options.open(&path) {
                 Ok(file) => {
+                    list.push(path.clone());
                     return Ok(TempFile {
                         path,
                         file,
                         persisted: false,
                     });
                 }
-                Err(e) => {
-                    forget(&path);
-                    // A leftover of a dead run with our pid and number: take the next number.
-                    if e.kind() != io::ErrorKind::AlreadyExists {
-                        return Err(e);
-                    }
-                }
+                // A leftover of a dead run with our pid and number: take the next number.
+                Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {}
+                Err(e) => return Err(e),
             }
         }
     }
