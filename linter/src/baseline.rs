@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use crate::config::{SourceError, absolute};
-use crate::lint::{FileReport, Finding};
+use crate::finding::{FileReport, Finding};
 use crate::load::{self, Syntax};
 use crate::rules::span_of;
 

@@ -9,6 +9,7 @@ pub mod baseline;
 pub mod config;
 pub mod discover;
 pub mod engine;
+pub mod finding;
 pub mod fix;
 pub mod lint;
 pub mod load;

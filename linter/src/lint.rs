@@ -3,221 +3,17 @@
 use std::path::Path;
 
 use rayon::prelude::*;
-use serde::Serialize;
 
 use crate::discover::Target;
 use crate::engine;
+use crate::finding::{
+    About, FileError, FileReport, Finding, FixInfo, LineIndex, Replacement, RuleMeta,
+};
 use crate::fix;
 use crate::load::{self, LoadError};
-use crate::model::node::Span;
 use crate::model::template::Template;
 use crate::report;
-use crate::rules::{Applicability, RuleSet, Severity};
-
-/// A finding tied to its file and position: the stable record every output format renders.
-#[derive(Clone, Debug, Serialize, PartialEq)]
-pub struct Finding {
-    /// Rule code.
-    pub code: String,
-    /// Rule name.
-    pub name: String,
-    /// Severity.
-    pub severity: Severity,
-    /// File path as given.
-    pub file: String,
-    /// 1-based line.
-    pub line: usize,
-    /// 1-based column (in characters).
-    pub column: usize,
-    /// 1-based end line.
-    pub end_line: usize,
-    /// 1-based end column, exclusive.
-    pub end_column: usize,
-    /// Logical ID.
-    pub resource: String,
-    /// RFC 6901 pointer.
-    pub pointer: String,
-    /// CDK construct path.
-    pub cdk_path: Option<String>,
-    /// Rendered message.
-    pub message: String,
-    /// The available fix.
-    pub fix: Option<FixInfo>,
-    /// Byte span (not serialised; renderers use it).
-    #[serde(skip)]
-    pub span: Span,
-    /// The text edits the fix makes, for SARIF `fixes` (not in the JSON report: `--diff` shows
-    /// them).
-    #[serde(skip)]
-    pub edits: Vec<Replacement>,
-}
-
-/// One text replacement of a fix, positioned like findings (1-based, end exclusive).
-#[derive(Clone, Debug, PartialEq)]
-pub struct Replacement {
-    /// First line replaced.
-    pub start_line: usize,
-    /// First column replaced.
-    pub start_column: usize,
-    /// Line where the replaced text ends.
-    pub end_line: usize,
-    /// Column where the replaced text ends (exclusive).
-    pub end_column: usize,
-    /// The new text.
-    pub text: String,
-}
-
-/// What `--fix` could do about a finding.
-#[derive(Clone, Debug, Serialize, PartialEq)]
-pub struct FixInfo {
-    /// `safe`, `unsafe` or `display-only`.
-    pub applicability: Applicability,
-    /// What it does.
-    pub title: String,
-}
-
-/// A file that could not be linted (or a resource in it that was skipped).
-#[derive(Clone, Debug, Serialize, PartialEq)]
-pub struct FileError {
-    /// File path as given.
-    pub file: String,
-    /// 1-based line, when the error has a place.
-    pub line: Option<usize>,
-    /// 1-based column, when the error has a place.
-    pub column: Option<usize>,
-    /// What is wrong.
-    pub message: String,
-    /// How to fix it.
-    pub help: Option<String>,
-    /// Byte span (not serialised).
-    #[serde(skip)]
-    pub span: Option<Span>,
-}
-
-/// Everything known about one file after linting.
-#[derive(Debug, Default)]
-pub struct FileReport {
-    /// File path as given.
-    pub file: String,
-    /// Findings, in source order.
-    pub findings: Vec<Finding>,
-    /// Errors.
-    pub errors: Vec<FileError>,
-    /// Human-readable rendering with snippets, made in the worker so the source can be dropped.
-    pub rendered: String,
-}
-
-impl FileReport {
-    /// A report of one error about a whole file (it could not be found, read or used).
-    pub fn failed(
-        file: &str,
-        message: String,
-        help: Option<String>,
-        human: Option<report::human::Style>,
-    ) -> FileReport {
-        let mut report = FileReport {
-            file: file.to_string(),
-            ..FileReport::default()
-        };
-        report.push_error(message, help, human);
-        report
-    }
-
-    /// Adds an error about the file as a whole, found after the file was linted (fixing or
-    /// writing it failed). It has no place in the source, so it is rendered without it.
-    pub fn push_error(
-        &mut self,
-        message: String,
-        help: Option<String>,
-        human: Option<report::human::Style>,
-    ) {
-        let error = FileError {
-            file: self.file.clone(),
-            line: None,
-            column: None,
-            message,
-            help,
-            span: None,
-        };
-        if let Some(style) = human {
-            let alone = FileReport {
-                file: self.file.clone(),
-                errors: vec![error.clone()],
-                ..FileReport::default()
-            };
-            self.rendered
-                .push_str(&report::human::render(&alone, "", style));
-        }
-        self.errors.push(error);
-    }
-}
-
-/// Byte offsets to 1-based line and character columns.
-///
-/// Columns count characters, so non-ASCII text needs characters counted up to the offset;
-/// counting from the line start for every finding would make a minified (one-line) template
-/// quadratic. Instead, the characters before every [`CHECKPOINT`]th byte are counted once, and
-/// a position counts at most that many bytes.
-pub struct LineIndex<'a> {
-    text: &'a str,
-    starts: Vec<usize>,
-    /// `(byte offset, characters before it)` at char boundaries about [`CHECKPOINT`] bytes
-    /// apart; empty for ASCII text, where a column is a byte distance.
-    checkpoints: Vec<(usize, usize)>,
-}
-
-/// Bytes between two character-count checkpoints of non-ASCII text.
-const CHECKPOINT: usize = 1024;
-
-impl<'a> LineIndex<'a> {
-    /// Indexes line starts (and character counts, for non-ASCII text).
-    pub fn new(text: &'a str) -> Self {
-        let mut starts = vec![0];
-        starts.extend(
-            text.bytes()
-                .enumerate()
-                .filter(|(_, b)| *b == b'\n')
-                .map(|(i, _)| i + 1),
-        );
-        let mut checkpoints = Vec::new();
-        if !text.is_ascii() {
-            let (mut at, mut chars) = (0, 0);
-            checkpoints.push((0, 0));
-            for (i, _) in text.char_indices() {
-                if i >= at + CHECKPOINT {
-                    checkpoints.push((i, chars));
-                    at = i;
-                }
-                chars += 1;
-            }
-        }
-        LineIndex {
-            text,
-            starts,
-            checkpoints,
-        }
-    }
-
-    /// Characters before a byte offset (on a char boundary).
-    fn chars_before(&self, offset: usize) -> usize {
-        let i = self.checkpoints.partition_point(|&(b, _)| b <= offset) - 1;
-        let (byte, chars) = self.checkpoints[i];
-        chars + self.text[byte..offset].chars().count()
-    }
-
-    /// Line and column (both 1-based) of a byte offset.
-    pub fn position(&self, offset: usize) -> (usize, usize) {
-        let offset = offset.min(self.text.len());
-        let line = self.starts.partition_point(|&s| s <= offset) - 1;
-        let start = self.starts[line];
-        let column = if self.checkpoints.is_empty() || !self.text.is_char_boundary(offset) {
-            offset - start
-        } else {
-            self.chars_before(offset) - self.chars_before(start)
-        };
-        (line + 1, column + 1)
-    }
-}
+use crate::rules::RuleSet;
 
 /// Options that shape what is kept per file.
 #[derive(Clone, Copy, Debug, Default)]
@@ -300,28 +96,24 @@ pub fn report_of(
                     _ => Vec::new(),
                 };
                 let rule = &rules.rules[raw.rule];
-                let (line, column) = index.position(raw.span.start as usize);
-                let (end_line, end_column) = index.position(raw.span.end as usize);
-                report.findings.push(Finding {
-                    code: rule.code.clone(),
-                    name: rule.name.clone(),
+                let meta = RuleMeta {
+                    code: &rule.code,
+                    name: &rule.name,
                     severity: raw.severity.unwrap_or(rule.severity),
-                    file: file.to_string(),
-                    line,
-                    column,
-                    end_line,
-                    end_column,
+                };
+                let about = About {
                     resource: raw.resource,
                     pointer: raw.pointer,
                     cdk_path: raw.cdk_path,
-                    message: raw.message,
-                    fix: raw.fix.map(|(applicability, title)| FixInfo {
-                        applicability,
-                        title,
-                    }),
-                    span: raw.span,
-                    edits,
+                };
+                let fix = raw.fix.map(|(applicability, title)| FixInfo {
+                    applicability,
+                    title,
                 });
+                report.findings.push(
+                    Finding::new(meta, file, &index, raw.span, about, raw.message)
+                        .with_fix(fix, edits),
+                );
             }
             crate::suppress::apply(t, rules, &index, file, &mut report.findings);
         }
@@ -418,37 +210,4 @@ pub fn ordered_chunks<'a, T: Sync, R: Send>(
             wait(&mut pending);
         }
     });
-}
-
-#[cfg(test)]
-mod tests {
-    use super::LineIndex;
-
-    /// The checkpoints must give what counting characters from the line start gives, at every
-    /// offset: inside long lines, across checkpoints, on multi-byte characters and between
-    /// their bytes.
-    #[test]
-    fn positions_match_a_plain_character_count() {
-        let line = "Ünïcödé {\"k\": \"日本語\"}, ".repeat(200);
-        let text = format!("ascii first line\n{line}\n\n€ last\n{line}");
-        let index = LineIndex::new(&text);
-        for offset in 0..=text.len() {
-            let before = &text.as_bytes()[..offset];
-            let line_no = before.iter().filter(|b| **b == b'\n').count();
-            let start = before
-                .iter()
-                .rposition(|b| *b == b'\n')
-                .map_or(0, |i| i + 1);
-            let column = text
-                .get(start..offset)
-                .map_or(offset - start, |s| s.chars().count());
-            assert_eq!(
-                index.position(offset),
-                (line_no + 1, column + 1),
-                "offset {offset}"
-            );
-        }
-        let ascii = LineIndex::new("ab\ncd");
-        assert_eq!(ascii.position(4), (2, 2));
-    }
 }

@@ -4,7 +4,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use crate::lint::{Finding, LineIndex};
+use crate::finding::{About, Finding, LineIndex, RuleMeta};
 use crate::model::node::{Node, Span};
 use crate::model::template::{Template, escape_pointer};
 use crate::rules::{RuleSet, Severity};
@@ -232,29 +232,21 @@ pub fn apply(
         let Some(rule) = meta_rule(&code) else {
             continue;
         };
-        let (line, column) = index.position(span.start as usize);
-        let (end_line, end_column) = index.position(span.end as usize);
-        findings.push(Finding {
-            code,
-            name: rule.name.to_string(),
+        let meta = RuleMeta {
+            code: rule.code,
+            name: rule.name,
             severity: policy
                 .severity
                 .get(rule.code)
                 .copied()
                 .unwrap_or(rule.severity),
-            file: file.to_string(),
-            line,
-            column,
-            end_line,
-            end_column,
+        };
+        let about = About {
             resource: item.map_or_else(String::new, |i| t.items[i].id.to_string()),
             pointer,
             cdk_path: item.and_then(|i| t.cdk_path(i)).map(str::to_string),
-            message,
-            fix: None,
-            span,
-            edits: Vec::new(),
-        });
+        };
+        findings.push(Finding::new(meta, file, index, span, about, message));
     }
     findings.sort_by(|a, b| (a.span, &a.code, &a.pointer).cmp(&(b.span, &b.code, &b.pointer)));
 }

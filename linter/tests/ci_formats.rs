@@ -1,7 +1,8 @@
 //! Every output format on the rule pack's failing S3 example, snapshotted; SARIF checked against
 //! the official 2.1.0 schema.
 
-use tap_lint::lint::{FileReport, LintOptions, lint_bytes};
+use tap_lint::finding::FileReport;
+use tap_lint::lint::{LintOptions, lint_bytes};
 use tap_lint::report::Summary;
 use tap_lint::report::github::GithubWriter;
 use tap_lint::report::human::Style;

@@ -1,7 +1,8 @@
 //! Hostile input ends with a clear error or a correct result, in bounded time and memory, and
 //! never a panic.
 
-use tap_lint::lint::{self, FileReport, LintOptions};
+use tap_lint::finding::FileReport;
+use tap_lint::lint::{self, LintOptions};
 use tap_lint::rules::{RuleSet, Settings};
 
 fn lint(name: &str, bytes: &[u8]) -> FileReport {

@@ -5,7 +5,8 @@
 //! the fixes, the large cases took 7 s to over 100 s each instead of 0.1 to 3 s: the slowness is
 //! the regression signal.
 
-use tap_lint::lint::{self, FileReport, LintOptions};
+use tap_lint::finding::FileReport;
+use tap_lint::lint::{self, LintOptions};
 use tap_lint::load::{self, MAX_ALIAS_BYTES, Syntax};
 use tap_lint::model::node::{Entry, Map, Node, SMALL_MAP, Span, Value};
 use tap_lint::rules::{RuleSet, Settings};

@@ -1,6 +1,7 @@
 //! Template suppressions and the meta rules that judge them, in YAML and JSON.
 
-use tap_lint::lint::{Finding, LintOptions, lint_bytes};
+use tap_lint::finding::Finding;
+use tap_lint::lint::{LintOptions, lint_bytes};
 use tap_lint::rules::{RuleSet, Settings};
 
 fn lint(file: &str, set: &RuleSet) -> Vec<Finding> {

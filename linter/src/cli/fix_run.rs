@@ -27,7 +27,7 @@ pub(super) fn fix_phase(
     diff: bool,
     mut report: Option<(
         tap_lint::lint::LintOptions,
-        &mut dyn FnMut(tap_lint::lint::FileReport),
+        &mut dyn FnMut(tap_lint::finding::FileReport),
     )>,
 ) -> FixTotals {
     let mut totals = FixTotals {

@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use tap_lint::baseline::{Baseline, BaselineWriter};
 use tap_lint::config::{Config, FailOn as ConfigFailOn, matches_rule};
 use tap_lint::discover::discover;
+use tap_lint::finding::FileReport;
 use tap_lint::fix::FixOptions;
 use tap_lint::lint::{self, LintOptions};
 use tap_lint::report::outputs::{self, Destination, Output};
@@ -99,7 +100,7 @@ pub(super) fn lint(
     let mut statistics = Statistics::default();
     let mut hard_errors = 0;
     let mut failed = None;
-    let mut sink = |mut report: lint::FileReport| {
+    let mut sink = |mut report: FileReport| {
         if let Some(r) = recorder.as_mut() {
             r.add(&report);
         }
@@ -121,12 +122,12 @@ pub(super) fn lint(
     // A path that could not be used is reported like a file that could not be read: in every
     // format's errors and in the summary.
     // One report per path, however many of its entries failed (a manifest can name many).
-    let mut by_path: Vec<lint::FileReport> = Vec::new();
+    let mut by_path: Vec<FileReport> = Vec::new();
     for e in &discover_errors {
         let file = e.path.display().to_string();
         match by_path.iter_mut().find(|r| r.file == file) {
             Some(r) => r.push_error(e.message.clone(), e.help.clone(), opts.human),
-            None => by_path.push(lint::FileReport::failed(
+            None => by_path.push(FileReport::failed(
                 &file,
                 e.message.clone(),
                 e.help.clone(),

@@ -333,7 +333,7 @@ pub struct FileFix {
     /// The fixed text as parsed and evaluated by the last round (saves linting it again).
     pub evaluated: Option<(String, Template, Vec<RawFinding>)>,
     /// What remains to report, when asked for (`fix_and_report`).
-    pub report: Option<crate::lint::FileReport>,
+    pub report: Option<crate::finding::FileReport>,
 }
 
 impl FileFix {

@@ -2,7 +2,7 @@
 
 use std::io::{self, Write};
 
-use crate::lint::FileReport;
+use crate::finding::FileReport;
 use crate::rules::Severity;
 
 /// Writes one `::error file=...::message` line per finding and per load error.

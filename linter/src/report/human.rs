@@ -4,7 +4,7 @@ use codespan_reporting::diagnostic::{Diagnostic, Label, Severity as Level};
 use codespan_reporting::files::SimpleFile;
 use codespan_reporting::term::{self, termcolor};
 
-use crate::lint::{FileReport, Finding};
+use crate::finding::{FileReport, Finding};
 use crate::model::node::Span;
 use crate::rules::{Applicability, Severity};
 

@@ -5,7 +5,7 @@ use std::io::{self, Write};
 use serde::Serialize;
 
 use super::Summary;
-use crate::lint::{FileError, FileReport};
+use crate::finding::{FileError, FileReport};
 
 /// The schema version of the JSON document; bump on any incompatible change.
 pub const VERSION: u32 = 1;

@@ -2,7 +2,7 @@
 
 use std::io::{self, Write};
 
-use crate::lint::{FileReport, Finding};
+use crate::finding::{FileReport, Finding};
 use crate::rules::RuleSet;
 use crate::suppress::META_RULES;
 

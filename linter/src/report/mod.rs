@@ -10,7 +10,7 @@ pub mod statistics;
 
 use serde::Serialize;
 
-use crate::lint::FileReport;
+use crate::finding::FileReport;
 use crate::rules::Severity;
 
 /// Totals for the end of a run.

@@ -9,7 +9,7 @@ use super::github::GithubWriter;
 use super::json::JsonWriter;
 use super::junit::JunitWriter;
 use super::sarif::SarifWriter;
-use crate::lint::FileReport;
+use crate::finding::FileReport;
 use crate::rules::RuleSet;
 
 /// The report formats.

@@ -6,7 +6,7 @@ use std::io::{self, Write};
 use serde_json::{Value as Json, json};
 
 use super::Summary;
-use crate::lint::{FileError, FileReport, Finding};
+use crate::finding::{FileError, FileReport, Finding};
 use crate::rules::{RuleSet, Severity};
 use crate::suppress::META_RULES;
 

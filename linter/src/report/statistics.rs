@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 use std::io::{self, Write};
 
-use crate::lint::FileReport;
+use crate::finding::FileReport;
 use crate::rules::Applicability;
 
 /// Per-rule counts, collected as files stream past (a few bytes per rule, never per finding).
