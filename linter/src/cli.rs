@@ -106,7 +106,7 @@ struct LintArgs {
     /// Output format (repeatable; each --output goes to the nearest --format before it, a
     /// format without --output writes to stdout).
     #[arg(long, value_enum, value_name = "FORMAT")]
-    format: Vec<Format>,
+    format: Vec<outputs::Format>,
     /// Write the report of the preceding --format to FILE (atomically).
     #[arg(long, short = 'o', value_name = "FILE")]
     output: Vec<PathBuf>,
@@ -121,7 +121,7 @@ struct LintArgs {
     write_baseline: Option<PathBuf>,
     /// Lowest severity that makes the run fail (exit 1) [default: warning, or the config's].
     #[arg(long, value_enum)]
-    fail_on: Option<FailOn>,
+    fail_on: Option<tap_lint::config::FailOn>,
     /// Only these rules (codes or names, repeatable).
     #[arg(long, value_name = "RULE")]
     select: Vec<String>,
@@ -136,37 +136,6 @@ struct LintArgs {
     threads: Option<usize>,
     #[command(flatten)]
     rules: RuleArgs,
-}
-
-#[derive(Clone, Copy, Debug, Default, ValueEnum)]
-enum Format {
-    #[default]
-    Human,
-    Json,
-    Sarif,
-    Github,
-    Junit,
-}
-
-impl Format {
-    fn report(self) -> outputs::Format {
-        match self {
-            Format::Human => outputs::Format::Human,
-            Format::Json => outputs::Format::Json,
-            Format::Sarif => outputs::Format::Sarif,
-            Format::Github => outputs::Format::Github,
-            Format::Junit => outputs::Format::Junit,
-        }
-    }
-}
-
-#[derive(Clone, Copy, Default, ValueEnum)]
-enum FailOn {
-    Error,
-    #[default]
-    Warning,
-    Info,
-    Never,
 }
 
 #[derive(Clone, Copy, Default, ValueEnum)]
@@ -307,7 +276,7 @@ fn lint_command(args: LintArgs, matches: &ArgMatches) -> miette::Result<u8> {
     };
     let formats: Vec<(usize, outputs::Format)> = positions("format")
         .into_iter()
-        .zip(args.format.iter().map(|f| f.report()))
+        .zip(args.format.iter().copied())
         .collect();
     let files: Vec<(usize, PathBuf)> = positions("output")
         .into_iter()

@@ -56,18 +56,32 @@ impl SourceError {
     }
 }
 
-/// The lowest severity that fails a run.
-#[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]
+/// The lowest severity that fails a run: one type for the configuration file and `--fail-on`.
+#[derive(Clone, Copy, Debug, Default, Deserialize, PartialEq, Eq, clap::ValueEnum)]
 #[serde(rename_all = "lowercase")]
 pub enum FailOn {
     /// Only errors.
     Error,
     /// Warnings and errors (the default).
+    #[default]
     Warning,
     /// Everything.
     Info,
     /// Never fail on findings.
     Never,
+}
+
+impl FailOn {
+    /// The lowest severity that fails the run, if any does.
+    pub fn threshold(self) -> Option<crate::rules::Severity> {
+        use crate::rules::Severity;
+        match self {
+            FailOn::Error => Some(Severity::Error),
+            FailOn::Warning => Some(Severity::Warning),
+            FailOn::Info => Some(Severity::Info),
+            FailOn::Never => None,
+        }
+    }
 }
 
 /// The config file as written.

@@ -4,7 +4,7 @@ use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 
 use tap_lint::baseline::{Baseline, BaselineWriter};
-use tap_lint::config::{Config, FailOn as ConfigFailOn, matches_rule};
+use tap_lint::config::{Config, matches_rule};
 use tap_lint::discover::discover;
 use tap_lint::finding::FileReport;
 use tap_lint::fix::FixOptions;
@@ -12,13 +12,11 @@ use tap_lint::lint::{self, LintOptions};
 use tap_lint::report::outputs::{self, Destination, Output};
 use tap_lint::report::statistics::Statistics;
 use tap_lint::report::{Summary, human};
-use tap_lint::rules::{RuleSet, Severity};
+use tap_lint::rules::RuleSet;
 use tap_lint::suppress::META_RULES;
 
 use super::fix_run::fix_phase;
-use super::{
-    Color, EXIT_CLEAN, EXIT_ERROR, EXIT_FINDINGS, FailOn, LintArgs, load_config, load_rules,
-};
+use super::{Color, EXIT_CLEAN, EXIT_ERROR, EXIT_FINDINGS, LintArgs, load_config, load_rules};
 
 /// Runs the lint command with its reports already paired with their destinations.
 pub(super) fn lint(
@@ -178,20 +176,11 @@ pub(super) fn lint(
     if targets.is_empty() && discover_errors.is_empty() {
         eprintln!("warning: no templates found under the given paths");
     }
-    let fail_on = args
+    let threshold = args
         .fail_on
-        .unwrap_or(match config.as_ref().and_then(Config::fail_on) {
-            Some(ConfigFailOn::Error) => FailOn::Error,
-            Some(ConfigFailOn::Info) => FailOn::Info,
-            Some(ConfigFailOn::Never) => FailOn::Never,
-            Some(ConfigFailOn::Warning) | None => FailOn::Warning,
-        });
-    let threshold = match fail_on {
-        FailOn::Error => Some(Severity::Error),
-        FailOn::Warning => Some(Severity::Warning),
-        FailOn::Info => Some(Severity::Info),
-        FailOn::Never => None,
-    };
+        .or_else(|| config.as_ref().and_then(Config::fail_on))
+        .unwrap_or_default()
+        .threshold();
     Ok(if hard_errors > 0 {
         EXIT_ERROR
     } else if args.write_baseline.is_some() {

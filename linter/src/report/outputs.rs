@@ -12,10 +12,11 @@ use super::sarif::SarifWriter;
 use crate::finding::FileReport;
 use crate::rules::RuleSet;
 
-/// The report formats.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// The report formats (also the values of `--format`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
 pub enum Format {
     /// rustc/ruff-style text with snippets.
+    #[default]
     Human,
     /// The stable JSON document.
     Json,
