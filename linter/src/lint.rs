@@ -47,7 +47,12 @@ pub fn lint_bytes(file: &str, bytes: &[u8], rules: &RuleSet, opts: LintOptions) 
     let syntax = load::detect_syntax(Path::new(file), text.trim_start_matches('\u{feff}'));
     match load::parse(bytes, syntax).and_then(Template::new) {
         Ok(t) => {
-            let raws = engine::evaluate(&t, rules);
+            let plans = if opts.fix_edits {
+                engine::Plans::Resolve
+            } else {
+                engine::Plans::Skip
+            };
+            let raws = engine::evaluate(&t, rules, plans);
             report_of(file, &text, syntax, Ok((&t, raws)), rules, opts)
         }
         Err(e) => report_of(file, &text, syntax, Err(e), rules, opts),

@@ -37,15 +37,26 @@ pub struct RawFinding {
     pub severity: Option<crate::rules::Severity>,
 }
 
+/// Whether findings carry their fix resolved into operations. The fixer and SARIF `fixes` need
+/// the operations; a plain lint reports only the fix's title, and resolving every failure's fix
+/// costs up to a quarter of a large template's run.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Plans {
+    /// Resolve each failing assertion's fix into `RawFinding::plan`.
+    Resolve,
+    /// Leave `plan` empty.
+    Skip,
+}
+
 /// Evaluates every rule on every selected resource.
-pub fn evaluate(t: &Template, rules: &RuleSet) -> Vec<RawFinding> {
+pub fn evaluate(t: &Template, rules: &RuleSet, plans: Plans) -> Vec<RawFinding> {
     let mut out = Vec::new();
     let memo = Memo::default();
     for item in 0..t.resource_count {
         let kind = &t.items[item].kind;
         for (ri, rule) in rules.rules.iter().enumerate() {
             if any_glob(&rule.select.types, kind) {
-                evaluate_subject(t, &memo, ri, rule, item, &mut out);
+                evaluate_subject(t, &memo, (ri, rule), item, plans, &mut out);
             }
         }
     }
@@ -63,9 +74,9 @@ pub fn evaluate(t: &Template, rules: &RuleSet) -> Vec<RawFinding> {
 fn evaluate_subject(
     t: &Template,
     memo: &Memo,
-    ri: usize,
-    rule: &Rule,
+    (ri, rule): (usize, &Rule),
     subject: usize,
+    plans: Plans,
     out: &mut Vec<RawFinding>,
 ) {
     let mut env = Env {
@@ -102,7 +113,7 @@ fn evaluate_subject(
             let plan = assertion
                 .fix
                 .as_ref()
-                .filter(|f| !f.ops.is_empty())
+                .filter(|f| plans == Plans::Resolve && !f.ops.is_empty())
                 .and_then(|spec| {
                     let mut vars = failure.vars.clone();
                     vars.push(("resource".into(), t.items[failure.item].id.to_string()));

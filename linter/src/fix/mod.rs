@@ -89,7 +89,7 @@ pub fn fix_text(
             Some(t) => t,
             None => parse(&current, syntax)?,
         };
-        let findings = engine::evaluate(&template, rules);
+        let findings = engine::evaluate(&template, rules, engine::Plans::Resolve);
         let source = Source::new(&current, &template.root, syntax);
         let mut candidates = Vec::new();
         for f in &findings {
