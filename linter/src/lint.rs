@@ -135,7 +135,7 @@ pub fn report_of(
 fn replacements(
     source: &fix::edit::Source<'_>,
     index: &LineIndex<'_>,
-    plan: &fix::ops::FixPlan,
+    plan: &crate::rules::plan::FixPlan,
 ) -> Vec<Replacement> {
     let mut out = Vec::new();
     for op in &plan.ops {

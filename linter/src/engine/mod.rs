@@ -8,10 +8,10 @@ pub mod values;
 
 use eval::{Env, Memo, Outcome};
 
-use crate::fix::ops::{self, FixPlan};
 use crate::model::node::Span;
 use crate::model::template::Template;
 use crate::rules::check::any_glob;
+use crate::rules::plan::{self, FixPlan};
 use crate::rules::{Applicability, Rule, RuleSet};
 
 /// A violation found in one template, before it is tied to a file.
@@ -110,7 +110,7 @@ fn evaluate_subject(
             }
             let template = assertion.message.as_deref().unwrap_or(&rule.message);
             let message = render(template, t, &failure, rule);
-            let plan = assertion
+            let resolved = assertion
                 .fix
                 .as_ref()
                 .filter(|f| plans == Plans::Resolve && !f.ops.is_empty())
@@ -118,14 +118,14 @@ fn evaluate_subject(
                     let mut vars = failure.vars.clone();
                     vars.push(("resource".into(), t.items[failure.item].id.to_string()));
                     vars.push(("type".into(), t.items[failure.item].kind.to_string()));
-                    let cx = ops::Context {
+                    let cx = plan::Context {
                         t,
                         subject,
                         failure_pointer: &failure.pointer,
                         vars: &vars,
                         settings: &rule.settings,
                     };
-                    ops::resolve(spec, &cx)
+                    plan::resolve(spec, &cx)
                 });
             out.push(RawFinding {
                 rule: ri,
@@ -138,7 +138,7 @@ fn evaluate_subject(
                     .fix
                     .as_ref()
                     .map(|f| (f.applicability, f.title.clone())),
-                plan,
+                plan: resolved,
                 severity: None,
             });
         }

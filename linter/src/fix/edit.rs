@@ -2,10 +2,10 @@
 
 use serde_json::Value as Json;
 
-use super::ops::{Op, OpKind};
 use super::render::{self, Layout};
 use crate::load::Syntax;
 use crate::model::node::{Node, Value};
+use crate::rules::plan::{Op, OpKind};
 
 /// Replace `start..end` with `text`.
 #[derive(Clone, Debug, PartialEq, Eq)]

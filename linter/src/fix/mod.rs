@@ -3,14 +3,13 @@
 //! and written atomically.
 
 pub mod edit;
-pub mod ops;
 pub mod render;
 pub mod tree;
 
 use std::path::Path;
 
+use crate::rules::plan::Op;
 use edit::{Source, TextEdit};
-use ops::Op;
 
 use crate::engine::{self, RawFinding};
 use crate::load::{self, Syntax};

@@ -5,8 +5,8 @@
 
 use serde_json::Value as Json;
 
-use super::ops::{Op, OpKind};
 use crate::model::node::{Entry, Map, Node, Span, Value};
+use crate::rules::plan::{Op, OpKind};
 
 /// Applies an operation to a tree; `false` when the path runs through a non-container.
 pub fn apply(root: &mut Node, op: &Op) -> bool {

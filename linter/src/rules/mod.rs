@@ -6,6 +6,7 @@
 
 pub mod check;
 mod compile;
+pub mod plan;
 pub mod spec;
 
 use std::collections::BTreeMap;
