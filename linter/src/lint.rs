@@ -10,7 +10,8 @@ use crate::finding::{
     About, FileError, FileReport, Finding, FixInfo, LineIndex, Replacement, RuleMeta,
 };
 use crate::fix;
-use crate::load::{self, LoadError};
+use crate::load;
+use crate::model::error::LoadError;
 use crate::model::template::Template;
 use crate::report;
 use crate::rules::RuleSet;

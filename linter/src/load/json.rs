@@ -1,6 +1,7 @@
 //! A span-recording JSON parser: serde_json cannot give positions for every node and key.
 
-use super::{LoadError, MAX_DEPTH};
+use super::MAX_DEPTH;
+use crate::model::error::LoadError;
 use crate::model::node::{Entry, Map, Node, Span, Value};
 
 /// Parses JSON text; `offset` is added to every span (the length of a stripped BOM).

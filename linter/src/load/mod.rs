@@ -3,6 +3,7 @@
 mod json;
 mod yaml;
 
+use crate::model::error::LoadError;
 use crate::model::node::{Node, Span};
 
 /// Deepest nesting accepted: real templates stay under 30 levels, and the limit keeps recursion safe.
@@ -26,48 +27,6 @@ pub enum Syntax {
     Json,
     /// YAML, with CloudFormation short-form tags.
     Yaml,
-}
-
-/// Why a file could not be loaded, with the place when there is one.
-#[derive(Clone, Debug, PartialEq, thiserror::Error)]
-#[error("{message}")]
-pub struct LoadError {
-    /// What is wrong, in one sentence.
-    pub message: String,
-    /// Where, when the problem is at a place in the file.
-    pub span: Option<Span>,
-    /// How to fix it.
-    pub help: Option<String>,
-    /// A second place that explains the first (where a duplicate key was first written).
-    pub related: Option<(Span, &'static str)>,
-}
-
-impl LoadError {
-    /// An error at a place.
-    pub fn at(span: Span, message: impl Into<String>) -> Self {
-        LoadError {
-            message: message.into(),
-            span: Some(span),
-            help: None,
-            related: None,
-        }
-    }
-
-    /// An error about the file as a whole.
-    pub fn whole(message: impl Into<String>) -> Self {
-        LoadError {
-            message: message.into(),
-            span: None,
-            help: None,
-            related: None,
-        }
-    }
-
-    /// Adds a `help:` line.
-    pub fn with_help(mut self, help: impl Into<String>) -> Self {
-        self.help = Some(help.into());
-        self
-    }
 }
 
 /// Picks the syntax from the extension, else from the first significant character.

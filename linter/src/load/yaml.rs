@@ -6,7 +6,8 @@ use std::collections::HashMap;
 use saphyr_parser::{Event, Marker, Parser, ScalarStyle, Tag};
 
 use super::json::duplicate_key;
-use super::{LoadError, MAX_ALIAS_BYTES, MAX_ALIAS_NODES, MAX_DEPTH};
+use super::{MAX_ALIAS_BYTES, MAX_ALIAS_NODES, MAX_DEPTH};
+use crate::model::error::LoadError;
 use crate::model::node::{Entry, Map, Node, Span, Value};
 
 /// Parses one YAML document; `offset` is added to every span (the length of a stripped BOM).

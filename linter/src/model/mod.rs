@@ -1,5 +1,6 @@
 //! The template model: the value tree, the resources in it and what they reference.
 
+pub mod error;
 pub mod node;
 pub mod resolve;
 pub mod template;

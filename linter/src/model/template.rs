@@ -3,7 +3,7 @@
 use std::collections::HashMap;
 use std::sync::OnceLock;
 
-use crate::load::LoadError;
+use super::error::LoadError;
 use crate::model::node::{Entries, Map, Node, Value};
 use crate::model::resolve;
 
