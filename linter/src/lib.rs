@@ -1,9 +1,12 @@
 //! tap-lint: keeps CloudFormation/CDK stacks deployable, destroyable and secure before they
 //! reach an account.
 //!
-//! Data flows one way: [`discover`] finds templates, [`load`] parses them into span-carrying
-//! trees, [`model`] indexes resources and references, [`engine`] evaluates the declarative
-//! [`rules`], and [`report`] renders findings.
+//! Data flows one way: [`discover`] finds templates (never outside the paths given), [`read`]
+//! reads them under a size limit, [`load`] parses them into span-carrying trees, [`model`]
+//! indexes resources and references, [`engine`] evaluates the declarative [`rules`] (whose fix
+//! plans live with them), [`finding`] ties each result to its place, [`fix`] turns plans into
+//! edits and [`write`] puts them on disk without losing anyone's change, and [`report`] renders.
+//! `scripts/module-cycles` lists the imports that still run against this order.
 
 pub mod baseline;
 pub mod config;
