@@ -212,12 +212,12 @@ impl FileReport {
 ///
 /// Columns count characters, so non-ASCII text needs characters counted up to the offset;
 /// counting from the line start for every finding would make a minified (one-line) template
-/// quadratic. Instead, the characters before every [`CHECKPOINT`]th byte are counted once, and
+/// quadratic. Instead, the characters before every `CHECKPOINT`th byte are counted once, and
 /// a position counts at most that many bytes.
 pub struct LineIndex<'a> {
     text: &'a str,
     starts: Vec<usize>,
-    /// `(byte offset, characters before it)` at char boundaries about [`CHECKPOINT`] bytes
+    /// `(byte offset, characters before it)` at char boundaries about `CHECKPOINT` bytes
     /// apart; empty for ASCII text, where a column is a byte distance.
     checkpoints: Vec<(usize, usize)>,
 }

@@ -5,7 +5,7 @@
 //! reads them under a size limit, [`load`] parses them into span-carrying trees, [`model`]
 //! indexes resources and references, [`engine`] evaluates the declarative [`rules`] (whose fix
 //! plans live with them), [`finding`] ties each result to its place, [`fix`] turns plans into
-//! edits and [`write`] puts them on disk without losing anyone's change, and [`report`] renders.
+//! edits and [`write`](mod@write) puts them on disk without losing anyone's change, and [`report`] renders.
 //! `scripts/module-cycles` lists the imports that still run against this order.
 
 pub mod baseline;
