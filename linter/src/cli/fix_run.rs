@@ -2,6 +2,7 @@
 //! writing, and reporting each file in order.
 
 use std::io::Write;
+use std::path::Path;
 
 use tap_lint::discover::Target;
 use tap_lint::fix::{self, FixOptions};
@@ -50,7 +51,7 @@ pub(super) fn fix_phase(
         }
     };
     let fix_one = |t: &Target| match lint_opts {
-        Some(lo) => fix::fix_and_report(&t.path, set, opts, lo),
+        Some(lo) => fix_and_report(&t.path, set, opts, lo),
         None => fix::fix_file(&t.path, set, opts, diff),
     };
     if diff {
@@ -113,6 +114,36 @@ pub(super) fn fix_phase(
     totals
 }
 
+/// `--fix`: fixes a file in memory and reports what remains from the last fix round's
+/// evaluation instead of linting the fixed text again (which would cost a whole extra pass). The
+/// report assumes the caller writes the file; if `write_fixed` fails, lint the file again.
+fn fix_and_report(
+    path: &Path,
+    rules: &RuleSet,
+    opts: FixOptions,
+    lint_opts: tap_lint::lint::LintOptions,
+) -> fix::FileFix {
+    let mut out = fix::fix_file(path, rules, opts, false);
+    out.report = Some(match out.evaluated.take() {
+        Some((text, t, raws)) => {
+            let syntax = tap_lint::load::detect_syntax(path, &text);
+            tap_lint::lint::report_of(&out.file, &text, syntax, Ok((&t, raws)), rules, lint_opts)
+        }
+        // The fix failed or could not start: report the file as it is on disk, and the failure
+        // unless linting finds it too (a file that does not load fails both the same way).
+        None => {
+            let mut report = tap_lint::lint::lint_file(path, rules, lint_opts);
+            if let Some(e) = &out.error
+                && report.errors.is_empty()
+            {
+                report.push_error(format!("cannot fix: {e}"), None, lint_opts.human);
+            }
+            report
+        }
+    });
+    out
+}
+
 /// A file that changed while it was being fixed (another program, or another `--fix` run, wrote
 /// it) is fixed again from what it holds now, a few times; if it keeps changing, it is left
 /// alone and reported as an error. No change is ever overwritten unseen.
@@ -139,11 +170,11 @@ fn refix(
 /// Removes what killed runs left in the folders about to be written, and says so.
 fn sweep<'a>(sweeper: &mut tap_lint::write::Sweeper, targets: impl Iterator<Item = &'a Target>) {
     for target in targets {
-        let Some(dir) = target.real.as_deref().and_then(std::path::Path::parent) else {
+        let Some(dir) = target.real.as_deref().and_then(Path::parent) else {
             continue;
         };
         let dir = if dir.as_os_str().is_empty() {
-            std::path::Path::new(".")
+            Path::new(".")
         } else {
             dir
         };

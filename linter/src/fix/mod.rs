@@ -331,7 +331,7 @@ pub struct FileFix {
     pub original: Vec<u8>,
     /// The fixed text as parsed and evaluated by the last round (saves linting it again).
     pub evaluated: Option<(String, Template, Vec<RawFinding>)>,
-    /// What remains to report, when asked for (`fix_and_report`).
+    /// What remains to report, when the caller asked for it (`--fix` reports in the same pass).
     pub report: Option<crate::finding::FileReport>,
 }
 
@@ -463,34 +463,4 @@ fn diff_name(side: &str, file: &str) -> String {
     } else {
         format!("{side}/{file}")
     }
-}
-
-/// `--fix`: fixes a file in memory and reports what remains from the last fix round's
-/// evaluation instead of linting the fixed text again (which would cost a whole extra pass). The
-/// report assumes the caller writes the file; if `write_fixed` fails, lint the file again.
-pub fn fix_and_report(
-    path: &Path,
-    rules: &RuleSet,
-    opts: FixOptions,
-    lint_opts: crate::lint::LintOptions,
-) -> FileFix {
-    let mut out = fix_file(path, rules, opts, false);
-    out.report = Some(match out.evaluated.take() {
-        Some((text, t, raws)) => {
-            let syntax = load::detect_syntax(path, &text);
-            crate::lint::report_of(&out.file, &text, syntax, Ok((&t, raws)), rules, lint_opts)
-        }
-        // The fix failed or could not start: report the file as it is on disk, and the failure
-        // unless linting finds it too (a file that does not load fails both the same way).
-        None => {
-            let mut report = crate::lint::lint_file(path, rules, lint_opts);
-            if let Some(e) = &out.error
-                && report.errors.is_empty()
-            {
-                report.push_error(format!("cannot fix: {e}"), None, lint_opts.human);
-            }
-            report
-        }
-    });
-    out
 }
