@@ -5,7 +5,6 @@
 use serde::Serialize;
 
 use crate::model::node::Span;
-use crate::report;
 use crate::rules::{Applicability, Severity};
 
 /// A finding tied to its file and position: the stable record every output format renders.
@@ -164,47 +163,19 @@ pub struct FileReport {
 }
 
 impl FileReport {
-    /// A report of one error about a whole file (it could not be found, read or used).
-    pub fn failed(
-        file: &str,
-        message: String,
-        help: Option<String>,
-        human: Option<report::human::Style>,
-    ) -> FileReport {
-        let mut report = FileReport {
-            file: file.to_string(),
-            ..FileReport::default()
-        };
-        report.push_error(message, help, human);
-        report
-    }
-
     /// Adds an error about the file as a whole, found after the file was linted (fixing or
-    /// writing it failed). It has no place in the source, so it is rendered without it.
-    pub fn push_error(
-        &mut self,
-        message: String,
-        help: Option<String>,
-        human: Option<report::human::Style>,
-    ) {
-        let error = FileError {
+    /// writing it failed). It has no place in the source; the report's human rendering, if
+    /// any, is the caller's to extend (`lint::push_error`).
+    pub fn push_error(&mut self, message: String, help: Option<String>) -> &FileError {
+        self.errors.push(FileError {
             file: self.file.clone(),
             line: None,
             column: None,
             message,
             help,
             span: None,
-        };
-        if let Some(style) = human {
-            let alone = FileReport {
-                file: self.file.clone(),
-                errors: vec![error.clone()],
-                ..FileReport::default()
-            };
-            self.rendered
-                .push_str(&report::human::render(&alone, "", style));
-        }
-        self.errors.push(error);
+        });
+        &self.errors[self.errors.len() - 1]
     }
 }
 

@@ -16,6 +16,42 @@ use crate::model::template::Template;
 use crate::report;
 use crate::rules::RuleSet;
 
+/// A report of one error about a whole file (it could not be found, read or used).
+pub fn failed(
+    file: &str,
+    message: String,
+    help: Option<String>,
+    human: Option<report::human::Style>,
+) -> FileReport {
+    let mut report = FileReport {
+        file: file.to_string(),
+        ..FileReport::default()
+    };
+    push_error(&mut report, message, help, human);
+    report
+}
+
+/// Adds an error about the file as a whole to a finished report, and to its human rendering
+/// when there is one: the error has no place in the source, so it renders without it.
+pub fn push_error(
+    report: &mut FileReport,
+    message: String,
+    help: Option<String>,
+    human: Option<report::human::Style>,
+) {
+    let error = report.push_error(message, help).clone();
+    if let Some(style) = human {
+        let alone = FileReport {
+            file: report.file.clone(),
+            errors: vec![error],
+            ..FileReport::default()
+        };
+        report
+            .rendered
+            .push_str(&report::human::render(&alone, "", style));
+    }
+}
+
 /// Options that shape what is kept per file.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct LintOptions {
@@ -30,7 +66,7 @@ pub struct LintOptions {
 pub fn lint_file(path: &Path, rules: &RuleSet, opts: LintOptions) -> FileReport {
     let file = path.display().to_string();
     let fail = |message: String, help: Option<&str>| {
-        FileReport::failed(&file, message, help.map(str::to_string), opts.human)
+        failed(&file, message, help.map(str::to_string), opts.human)
     };
     let bytes = match crate::read::read_limited(path) {
         Ok(b) => b,

@@ -2,8 +2,6 @@
 //! engine-level meta rules that keep them honest: a reason is required, unused or unknown
 //! suppressions are reported, and a central config can make chosen rules unsuppressable.
 
-use std::collections::{BTreeMap, BTreeSet};
-
 use crate::finding::{About, Finding, LineIndex, RuleMeta};
 use crate::model::node::{Node, Span};
 use crate::model::template::{Template, escape_pointer};
@@ -93,20 +91,6 @@ pub fn meta_rule(key: &str) -> Option<&'static MetaRule> {
     META_RULES
         .iter()
         .find(|m| m.code.eq_ignore_ascii_case(key) || m.name == key)
-}
-
-/// How suppressions are judged in this run (from the config and the rules loaded).
-#[derive(Clone, Debug, Default)]
-pub struct Policy {
-    /// Codes of rules whose suppression is reported and ignored.
-    pub unsuppressable: BTreeSet<String>,
-    /// Every rule loaded (code, name), including rules deselected for this run, so suppressing a
-    /// deselected rule is neither unknown nor unused; empty means "the rules in the set".
-    pub known: Vec<(String, String)>,
-    /// Meta rules turned off by `--ignore`/`--select`/config.
-    pub disabled: BTreeSet<String>,
-    /// Meta rule severity overrides from the config.
-    pub severity: BTreeMap<String, Severity>,
 }
 
 /// One ignore entry as written.

@@ -124,8 +124,8 @@ pub(super) fn lint(
     for e in &discover_errors {
         let file = e.path.display().to_string();
         match by_path.iter_mut().find(|r| r.file == file) {
-            Some(r) => r.push_error(e.message.clone(), e.help.clone(), opts.human),
-            None => by_path.push(FileReport::failed(
+            Some(r) => lint::push_error(r, e.message.clone(), e.help.clone(), opts.human),
+            None => by_path.push(lint::failed(
                 &file,
                 e.message.clone(),
                 e.help.clone(),

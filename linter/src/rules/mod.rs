@@ -9,7 +9,7 @@ mod compile;
 pub mod plan;
 pub mod spec;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 use miette::{NamedSource, SourceSpan};
@@ -114,7 +114,21 @@ pub struct RuleSet {
     /// Sorted by code.
     pub rules: Vec<Rule>,
     /// How template suppressions are judged (config `unsuppressable`, meta rule settings).
-    pub policy: crate::suppress::Policy,
+    pub policy: Policy,
+}
+
+/// How suppressions are judged in this run (from the config and the rules loaded).
+#[derive(Clone, Debug, Default)]
+pub struct Policy {
+    /// Codes of rules whose suppression is reported and ignored.
+    pub unsuppressable: BTreeSet<String>,
+    /// Every rule loaded (code, name), including rules deselected for this run, so suppressing a
+    /// deselected rule is neither unknown nor unused; empty means "the rules in the set".
+    pub known: Vec<(String, String)>,
+    /// Meta rules turned off by `--ignore`/`--select`/config.
+    pub disabled: BTreeSet<String>,
+    /// Meta rule severity overrides from the config.
+    pub severity: BTreeMap<String, Severity>,
 }
 
 mod embedded {
