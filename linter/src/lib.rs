@@ -6,7 +6,8 @@
 //! indexes resources and references, [`engine`] evaluates the declarative [`rules`] (whose fix
 //! plans live with them), [`finding`] ties each result to its place, [`fix`] turns plans into
 //! edits and [`write`](mod@write) puts them on disk without losing anyone's change, and [`report`] renders.
-//! `scripts/module-cycles` lists the imports that still run against this order.
+//! `scripts/module-cycles` (run by `scripts/test`) fails on any import cycle among these
+//! modules.
 
 pub mod baseline;
 pub mod config;
