@@ -437,13 +437,16 @@ pub fn fix_file(path: &Path, rules: &RuleSet, opts: FixOptions, diff: bool) -> F
     match fix_text(&file, text, rules, opts) {
         Err(e) => out.error = Some(e),
         Ok(fixed) => {
+            // A diff is all `--diff` keeps: it writes nothing, so it needs neither the new bytes
+            // nor the original they would be checked against.
             if fixed.text != text {
                 if diff {
                     out.diff = Some(unified_diff(&file, text, &fixed.text));
+                } else {
+                    let mut new_bytes = bytes[..bom].to_vec();
+                    new_bytes.extend_from_slice(fixed.text.as_bytes());
+                    out.fixed = Some(new_bytes);
                 }
-                let mut new_bytes = bytes[..bom].to_vec();
-                new_bytes.extend_from_slice(fixed.text.as_bytes());
-                out.fixed = Some(new_bytes);
             }
             out.applied = fixed.applied;
             out.dropped = fixed.dropped;
