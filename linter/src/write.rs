@@ -115,12 +115,11 @@ fn forget(path: &Path) {
     live().retain(|p| p != path);
 }
 
-/// Removes every temporary file still in flight; what a signal handler does before exiting.
-pub fn remove_live_temp_files() {
-    let mut list = live();
-    for path in list.drain(..) {
-        let _ = std::fs::remove_file(path);
-    }
+/// The folder a file is in, `.` for a bare file name: where its temporary file goes.
+pub fn folder_of(path: &Path) -> &Path {
+    path.parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."))
 }
 
 /// On SIGINT and SIGTERM, removes the temporary files in flight and exits with 128 + the
@@ -190,16 +189,16 @@ impl Sweeper {
             // `entry.metadata` does not follow symlinks: a link is never ours.
             let Ok(meta) = entry.metadata() else { continue };
             let older = meta.modified().is_ok_and(|m| m < self.started);
-            if meta.is_file() && older && !writer_alive(stem) && remove(&entry.path()) {
+            if meta.is_file()
+                && older
+                && !writer_alive(stem)
+                && std::fs::remove_file(entry.path()).is_ok()
+            {
                 removed += 1;
             }
         }
         removed
     }
-}
-
-fn remove(path: &Path) -> bool {
-    std::fs::remove_file(path).is_ok()
 }
 
 /// Whether the run that named a temporary file `<pid>-<n>` may still be writing it. Names of
@@ -331,11 +330,7 @@ fn lock_current(path: &Path) -> io::Result<File> {
 /// The new content in a temporary file beside `path`, with the original's permissions when
 /// there is an original.
 fn stage(path: &Path, bytes: &[u8]) -> io::Result<TempFile> {
-    let dir = path
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    let mut tmp = TempFile::create_in(dir)?;
+    let mut tmp = TempFile::create_in(folder_of(path))?;
     tmp.write_all(bytes)?;
     if let Ok(meta) = std::fs::metadata(path) {
         tmp.file().set_permissions(meta.permissions())?;

@@ -175,13 +175,8 @@ fn refix(
 /// Removes what killed runs left in the folders about to be written, and says so.
 fn sweep<'a>(sweeper: &mut tap_lint::write::Sweeper, targets: impl Iterator<Item = &'a Target>) {
     for target in targets {
-        let Some(dir) = target.real.as_deref().and_then(Path::parent) else {
+        let Some(dir) = target.real.as_deref().map(tap_lint::write::folder_of) else {
             continue;
-        };
-        let dir = if dir.as_os_str().is_empty() {
-            Path::new(".")
-        } else {
-            dir
         };
         let removed = sweeper.sweep(dir);
         if removed > 0 {

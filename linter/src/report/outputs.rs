@@ -47,10 +47,7 @@ impl Destination {
         let Some(path) = path else {
             return Ok(Destination::Stdout(BufWriter::new(io::stdout())));
         };
-        let dir = match path.parent() {
-            Some(d) if !d.as_os_str().is_empty() => d,
-            _ => Path::new("."),
-        };
+        let dir = crate::write::folder_of(path);
         let temp = crate::write::TempFile::create_in(dir).map_err(|e| {
             io::Error::new(e.kind(), format!("cannot write in {}: {e}", dir.display()))
         })?;
