@@ -27,11 +27,10 @@ impl Target {
 /// A path that could not be used.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct DiscoverError {
-    /// The path (for a bad manifest entry, the manifest).
+    /// The path (for a bad manifest entry, the manifest, since that is the file to correct).
     pub path: PathBuf,
-    /// Why.
     pub message: String,
-    /// What to do.
+    /// How to fix it, when the message alone does not say.
     pub help: Option<String>,
 }
 

@@ -65,15 +65,12 @@ pub struct LintOptions {
 /// Lints one template file.
 pub fn lint_file(path: &Path, rules: &RuleSet, opts: LintOptions) -> FileReport {
     let file = path.display().to_string();
-    let fail = |message: String, help: Option<&str>| {
-        failed(&file, message, help.map(str::to_string), opts.human)
-    };
     let bytes = match crate::read::read_limited(path) {
         Ok(b) => b,
-        Err(e @ crate::read::ReadError::Io(_)) => {
-            return fail(format!("cannot read the file: {e}"), e.help());
+        Err(e) => {
+            let help = e.help().map(str::to_string);
+            return failed(&file, e.message(), help, opts.human);
         }
-        Err(e) => return fail(e.to_string(), e.help()),
     };
     lint_bytes(&file, &bytes, rules, opts)
 }

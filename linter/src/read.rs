@@ -28,6 +28,15 @@ pub enum ReadError {
 }
 
 impl ReadError {
+    /// The error as a template's report states it (other callers prefix the `Display` form with
+    /// what they were reading).
+    pub fn message(&self) -> String {
+        match self {
+            ReadError::Io(e) => format!("cannot read the file: {e}"),
+            other => other.to_string(),
+        }
+    }
+
     /// How to fix it, when there is something to say.
     pub fn help(&self) -> Option<&'static str> {
         match self {

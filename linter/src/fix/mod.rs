@@ -418,12 +418,8 @@ pub fn fix_file(path: &Path, rules: &RuleSet, opts: FixOptions, diff: bool) -> F
     };
     let bytes = match crate::read::read_limited(path) {
         Ok(b) => b,
-        Err(e @ crate::read::ReadError::Io(_)) => {
-            out.error = Some(format!("cannot read the file: {e}"));
-            return out;
-        }
         Err(e) => {
-            out.error = Some(e.to_string());
+            out.error = Some(e.message());
             return out;
         }
     };
