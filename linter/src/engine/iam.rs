@@ -2,7 +2,7 @@
 
 use std::sync::OnceLock;
 
-use super::eval::{Env, Here, Outcome};
+use super::outcome::{Env, Here, Outcome};
 use super::values;
 use crate::load::{self, Syntax};
 use crate::model::node::{Node, Value};

@@ -3,10 +3,11 @@
 pub mod eval;
 pub mod iam;
 pub mod network;
+pub mod outcome;
 pub mod path;
 pub mod values;
 
-use eval::{Env, Memo, Outcome};
+use outcome::{Env, Memo, Outcome};
 
 use crate::model::node::Span;
 use crate::model::template::Template;
@@ -152,7 +153,7 @@ fn cannot_verify(
     rule: &Rule,
     assertion: &crate::rules::Assertion,
     subject: usize,
-    root: &eval::Here<'_>,
+    root: &outcome::Here<'_>,
 ) -> RawFinding {
     let (pointer, span) = match assertion
         .at
@@ -180,7 +181,7 @@ fn cannot_verify(
 }
 
 /// Fills `{placeholders}`; the set was checked when the rule loaded.
-fn render(template: &str, t: &Template, f: &eval::Failure, rule: &Rule) -> String {
+fn render(template: &str, t: &Template, f: &outcome::Failure, rule: &Rule) -> String {
     let item = &t.items[f.item];
     let item_ptr = t.pointer(f.item);
     let rel = f.pointer.strip_prefix(&item_ptr).unwrap_or(&f.pointer);

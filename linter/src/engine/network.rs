@@ -1,6 +1,6 @@
 //! "Does security group X admit traffic from security group Y on port P?"
 
-use super::eval::{Env, Here, Outcome};
+use super::outcome::{Env, Here, Outcome};
 use super::path::{self, Hit};
 use super::values;
 use crate::model::node::Node;
