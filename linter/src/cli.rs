@@ -12,8 +12,7 @@ use serde_json::Value as Json;
 
 use tap_lint::config::{self, Config};
 use tap_lint::report::outputs;
-use tap_lint::rules::{RuleSet, Settings};
-use tap_lint::suppress::{META_RULES, meta_rule};
+use tap_lint::rules::{Info, Kind, Rule, RuleSet, Settings};
 use tap_lint::testing;
 
 /// Exit code: nothing at or above `--fail-on`.
@@ -254,7 +253,7 @@ fn load_rules(args: &RuleArgs, config: Option<&Config>) -> miette::Result<RuleSe
         let extra = RuleSet::load_dir(dir, &settings)?;
         set.extend(extra)?;
     }
-    if set.rules.is_empty() {
+    if set.is_empty() {
         miette::bail!(
             help = "pass --rules DIR with rule files, or drop --no-builtin",
             "no rules to run"
@@ -295,8 +294,11 @@ fn rules_command(args: &RuleArgs) -> miette::Result<u8> {
     let config = load_config(args)?;
     let set = load_rules(args, config.as_ref())?;
     let mut out = std::io::stdout().lock();
-    for r in &set.rules {
-        let fix = r.fix().map_or("-", |f| f.applicability.as_str());
+    for r in set.all() {
+        let fix = match r.kind {
+            Kind::Declarative(rule) => rule.fix().map_or("-", |f| f.applicability.as_str()),
+            Kind::Meta(_) => "-",
+        };
         let _ = writeln!(
             out,
             "{:<8} {:<42} {:<8} {:<15} {:<12} {}",
@@ -308,48 +310,37 @@ fn rules_command(args: &RuleArgs) -> miette::Result<u8> {
             r.summary
         );
     }
-    for m in &META_RULES {
-        let severity = meta_severity(&set, m);
-        let _ = writeln!(
-            out,
-            "{:<8} {:<42} {:<8} {:<15} {:<12} {}",
-            m.code,
-            m.name,
-            severity.as_str(),
-            "suppression",
-            "-",
-            m.summary
-        );
-    }
     Ok(EXIT_CLEAN)
 }
 
 fn explain_command(key: &str, args: &RuleArgs) -> miette::Result<u8> {
     let config = load_config(args)?;
     let set = load_rules(args, config.as_ref())?;
-    if set.find(key).is_none()
-        && let Some(m) = meta_rule(key)
-    {
-        let severity = meta_severity(&set, m);
-        let _ = writeln!(
-            std::io::stdout().lock(),
-            "{} {} ({}, suppression; built into the engine)\n\n{}\n\nWhat\n  {}\n\nWhy\n  {}\n\nFix\n  {}\n  automatic: none\n\nSee docs/configuration.md, `Suppressions`.",
-            m.code,
-            m.name,
-            severity.as_str(),
-            m.summary,
-            m.what,
-            m.why,
-            m.fix
-        );
-        return Ok(EXIT_CLEAN);
-    }
-    let Some(r) = set.find(key) else {
+    let Some(info) = set.find(key) else {
         miette::bail!(
             help = "`tap-lint rules` lists codes and names",
             "unknown rule `{key}`"
         );
     };
+    let text = match info.kind {
+        Kind::Declarative(rule) => explain_rule(&info, rule),
+        Kind::Meta(m) => format!(
+            "{} {} ({}, suppression; built into the engine)\n\n{}\n\nWhat\n  {}\n\nWhy\n  {}\n\nFix\n  {}\n  automatic: none\n\nSee docs/configuration.md, `Suppressions`.\n",
+            m.code,
+            m.name,
+            info.severity.as_str(),
+            m.summary,
+            m.what,
+            m.why,
+            m.fix
+        ),
+    };
+    let _ = std::io::stdout().lock().write_all(text.as_bytes());
+    Ok(EXIT_CLEAN)
+}
+
+/// `tap-lint explain` for a YAML rule: its docs, examples, every fix it offers and references.
+fn explain_rule(info: &Info<'_>, r: &Rule) -> String {
     let d = &r.docs;
     // Every distinct fix the rule's assertions offer, best first.
     let mut fixes: Vec<String> = Vec::new();
@@ -364,13 +355,11 @@ fn explain_command(key: &str, args: &RuleArgs) -> miette::Result<u8> {
     } else {
         fixes.join("\n             ")
     };
-    let mut out = std::io::stdout().lock();
-    let _ = writeln!(
-        out,
-        "{} {} ({}, {})\n\n{}\n\nWhat\n  {}\n\nWhy\n  {}\n\nBad\n{}\nGood\n{}\nFix\n  {}\n  automatic: {}\n",
+    let mut out = format!(
+        "{} {} ({}, {})\n\n{}\n\nWhat\n  {}\n\nWhy\n  {}\n\nBad\n{}\nGood\n{}\nFix\n  {}\n  automatic: {}\n\n",
         r.code,
         r.name,
-        r.severity.as_str(),
+        info.severity.as_str(),
         r.category,
         r.summary,
         d.what.trim(),
@@ -381,12 +370,12 @@ fn explain_command(key: &str, args: &RuleArgs) -> miette::Result<u8> {
         fix
     );
     if !d.references.is_empty() {
-        let _ = writeln!(out, "References");
+        out.push_str("References\n");
         for link in &d.references {
-            let _ = writeln!(out, "  {link}");
+            out.push_str(&format!("  {link}\n"));
         }
     }
-    Ok(EXIT_CLEAN)
+    out
 }
 
 fn indent(text: &str) -> String {
@@ -446,13 +435,4 @@ fn init_command() -> miette::Result<u8> {
         ),
         Err(e) => miette::bail!("cannot write {}: {e}", path.display()),
     }
-}
-
-/// A meta rule's severity after the config's overrides.
-fn meta_severity(set: &RuleSet, m: &tap_lint::suppress::MetaRule) -> tap_lint::rules::Severity {
-    set.policy
-        .severity
-        .get(m.code)
-        .copied()
-        .unwrap_or(m.severity)
 }

@@ -18,7 +18,6 @@ use serde_json::Value as Json;
 use crate::load::{self, Syntax};
 use crate::model::node::{Node, Span};
 use crate::rules::{RuleSet, Settings, Severity, span_of};
-use crate::suppress::{META_RULES, meta_rule};
 
 /// The file name looked for from the working directory upwards.
 pub const FILE_NAME: &str = ".tap-lint.yaml";
@@ -218,7 +217,7 @@ impl Config {
     /// Checks settings against the ones the defaults and the loaded rules declare (name and type).
     pub fn check_settings(&self, rules: &RuleSet) -> Result<(), SourceError> {
         let mut known = Settings::defaults().values;
-        for r in &rules.rules {
+        for r in rules.rules() {
             for (k, v) in &r.declared_settings {
                 known.entry(k.clone()).or_insert_with(|| v.clone());
             }
@@ -273,28 +272,15 @@ impl Config {
                     Some("`tap-lint rules` lists codes, names and categories".into()),
                 ));
             }
-            for r in set
-                .rules
-                .iter_mut()
-                .filter(|r| matches_rule(key, &r.code, &r.name, &r.category))
-            {
-                r.severity = *severity;
-            }
-            for m in META_RULES
-                .iter()
-                .filter(|m| matches_rule(key, m.code, m.name, "suppression"))
-            {
-                set.policy.severity.insert(m.code.to_string(), *severity);
-            }
+            set.override_severity(key, *severity);
         }
         for key in &self.spec.unsuppressable {
-            for r in set
-                .rules
-                .iter()
-                .filter(|r| matches_rule(key, &r.code, &r.name, &r.category))
-            {
-                set.policy.unsuppressable.insert(r.code.clone());
-            }
+            let codes: Vec<String> = set
+                .all()
+                .filter(|r| !r.is_meta() && r.matches(key))
+                .map(|r| r.code.to_string())
+                .collect();
+            set.unsuppressable.extend(codes);
         }
         Ok(())
     }
@@ -367,25 +353,11 @@ pub fn absolute(path: &Path) -> PathBuf {
     out
 }
 
-/// Whether `key` is a code, name or category of a loaded rule (or a meta rule when allowed).
+/// Whether `key` is a code, name or category of a loaded rule; suppressions of the meta rules
+/// cannot be written, so `unsuppressable` may not name them.
 fn is_rule_key(set: &RuleSet, key: &str, meta_allowed: bool) -> bool {
-    let known = if set.policy.known.is_empty() {
-        set.rules
-            .iter()
-            .any(|r| matches_rule(key, &r.code, &r.name, &r.category))
-    } else {
-        set.policy
-            .known
-            .iter()
-            .any(|(c, n)| matches_rule(key, c, n, ""))
-            || set.rules.iter().any(|r| r.category == key)
-    };
-    known || (meta_allowed && (meta_rule(key).is_some() || key == "suppression"))
-}
-
-/// Whether a config or CLI key selects a rule: its code (any case), name or category.
-pub fn matches_rule(key: &str, code: &str, name: &str, category: &str) -> bool {
-    code.eq_ignore_ascii_case(key) || name == key || (!category.is_empty() && category == key)
+    set.all()
+        .any(|r| (meta_allowed || !r.is_meta()) && r.matches(key))
 }
 
 fn same_kind(default: &Json, value: &Json) -> bool {

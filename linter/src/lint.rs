@@ -134,11 +134,11 @@ pub fn report_of(
                     (Some(plan), true) => replacements(&source, &index, plan),
                     _ => Vec::new(),
                 };
-                let rule = &rules.rules[raw.rule];
+                let rule = rules.rule(raw.rule);
                 let meta = RuleMeta {
                     code: &rule.code,
                     name: &rule.name,
-                    severity: raw.severity.unwrap_or(rule.severity),
+                    severity: raw.severity.unwrap_or(rules.severity_at(raw.rule)),
                 };
                 let about = About {
                     resource: raw.resource,

@@ -53,10 +53,7 @@ fn test_rule(rule: Rule) -> RuleTest {
         };
     };
     let expected = rule.expected.clone();
-    let set = RuleSet {
-        rules: vec![rule],
-        ..RuleSet::default()
-    };
+    let set = RuleSet::new(vec![rule]);
     match example(&origin, "pass") {
         None => problems.push(format!(
             "missing passing example {}",
@@ -115,7 +112,8 @@ fn describe(c: &BTreeMap<String, usize>) -> String {
 /// example after `--fix --unsafe-fixes` with this rule alone, byte for byte. A fixed example
 /// without an applicable fix is an error too.
 fn check_fixed_example(origin: &Path, set: &RuleSet, problems: &mut Vec<String>) {
-    let fixable = set.rules[0]
+    let fixable = set
+        .rule(0)
         .assertions
         .iter()
         .filter_map(|a| a.fix.as_ref())
@@ -130,7 +128,7 @@ fn check_fixed_example(origin: &Path, set: &RuleSet, problems: &mut Vec<String>)
         (true, None) => problems.push(format!(
             "the rule declares a fix but has no fixed example ({}); run `tap-lint --fix --unsafe-fixes --select {} <copy of the failing example>` and review it",
             fail.with_extension(format!("fixed.{}", fail.extension().and_then(|e| e.to_str()).unwrap_or("yaml"))).display(),
-            set.rules[0].code
+            set.rule(0).code
         )),
         (true, Some(path)) => {
             let (Ok(before), Ok(want)) = (std::fs::read_to_string(&fail), std::fs::read_to_string(&path)) else {

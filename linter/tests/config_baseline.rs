@@ -91,9 +91,9 @@ fn config_selects_overrides_and_forbids() {
     config.check_settings(&set).expect("settings are known");
     config.apply(&mut set).expect("applies");
     assert_eq!(set.find("TAP703").map(|r| r.severity), Some(Severity::Info));
-    assert_eq!(set.policy.severity.get("TAP001"), Some(&Severity::Error));
+    assert_eq!(set.severity("TAP001"), Some(Severity::Error));
     assert!(
-        set.policy.unsuppressable.contains("TAP303"),
+        set.unsuppressable.contains("TAP303"),
         "category `security` covers TAP303"
     );
     assert_eq!(config.fail_on(), Some(tap_lint::config::FailOn::Error));

@@ -38,7 +38,7 @@ fn embedded_pack_matches_the_rules_folder() {
     let embedded = RuleSet::builtin(&Settings::default()).expect("the embedded pack loads");
     let mut disk_codes: Vec<&str> = on_disk.iter().map(|r| r.code.as_str()).collect();
     disk_codes.sort_unstable();
-    let embedded_codes: Vec<&str> = embedded.rules.iter().map(|r| r.code.as_str()).collect();
+    let embedded_codes: Vec<&str> = embedded.rules().iter().map(|r| r.code.as_str()).collect();
     assert_eq!(embedded_codes, disk_codes);
 }
 

@@ -4,7 +4,7 @@ use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 
 use tap_lint::baseline::{Baseline, BaselineWriter};
-use tap_lint::config::{Config, matches_rule};
+use tap_lint::config::Config;
 use tap_lint::discover::discover;
 use tap_lint::finding::FileReport;
 use tap_lint::fix::FixOptions;
@@ -13,7 +13,6 @@ use tap_lint::report::outputs::{self, Destination, Output};
 use tap_lint::report::statistics::Statistics;
 use tap_lint::report::{Summary, human};
 use tap_lint::rules::RuleSet;
-use tap_lint::suppress::META_RULES;
 
 use super::fix_run::fix_phase;
 use super::{Color, EXIT_CLEAN, EXIT_ERROR, EXIT_FINDINGS, LintArgs, load_config, load_rules};
@@ -195,22 +194,16 @@ pub(super) fn lint(
 /// Applies `select`/`ignore` from the CLI and the config: CLI `--select` replaces the config's,
 /// CLI `--ignore` adds to it; keys are codes, names or categories (meta rules: `suppression`).
 fn select(set: &mut RuleSet, args: &LintArgs, config: Option<&Config>) -> miette::Result<()> {
-    for key in args.select.iter().chain(&args.ignore) {
-        let known = set
-            .policy
-            .known
-            .iter()
-            .any(|(c, n)| matches_rule(key, c, n, ""))
-            || set.rules.iter().any(|r| r.category == *key)
-            || META_RULES
-                .iter()
-                .any(|m| matches_rule(key, m.code, m.name, "suppression"));
-        if !known {
-            miette::bail!(
-                help = "`tap-lint rules` lists codes, names and categories",
-                "unknown rule `{key}`"
-            );
-        }
+    if let Some(key) = args
+        .select
+        .iter()
+        .chain(&args.ignore)
+        .find(|k| !set.knows(k))
+    {
+        miette::bail!(
+            help = "`tap-lint rules` lists codes, names and categories",
+            "unknown rule `{key}`"
+        );
     }
     let select: Vec<String> = if args.select.is_empty() {
         config.map(|c| c.select().to_vec()).unwrap_or_default()
@@ -223,15 +216,9 @@ fn select(set: &mut RuleSet, args: &LintArgs, config: Option<&Config>) -> miette
         .iter()
         .chain(&args.ignore)
         .collect();
-    let chosen = |code: &str, name: &str, category: &str| {
-        (select.is_empty() || select.iter().any(|k| matches_rule(k, code, name, category)))
-            && !ignore.iter().any(|k| matches_rule(k, code, name, category))
-    };
-    set.retain(|r| chosen(&r.code, &r.name, &r.category));
-    for m in &META_RULES {
-        if !chosen(m.code, m.name, "suppression") {
-            set.policy.disabled.insert(m.code.to_string());
-        }
-    }
+    set.select(|r| {
+        (select.is_empty() || select.iter().any(|k| r.matches(k)))
+            && !ignore.iter().any(|k| r.matches(k))
+    });
     Ok(())
 }

@@ -55,16 +55,16 @@ pub fn evaluate(t: &Template, rules: &RuleSet, plans: Plans) -> Vec<RawFinding> 
     let memo = Memo::default();
     for item in 0..t.resource_count {
         let kind = &t.items[item].kind;
-        for (ri, rule) in rules.rules.iter().enumerate() {
+        for (ri, rule) in rules.enabled_rules() {
             if any_glob(&rule.select.types, kind) {
                 evaluate_subject(t, &memo, (ri, rule), item, plans, &mut out);
             }
         }
     }
     out.sort_by(|a, b| {
-        (a.span, &rules.rules[a.rule].code, &a.pointer).cmp(&(
+        (a.span, &rules.rule(a.rule).code, &a.pointer).cmp(&(
             b.span,
-            &rules.rules[b.rule].code,
+            &rules.rule(b.rule).code,
             &b.pointer,
         ))
     });

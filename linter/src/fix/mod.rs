@@ -108,7 +108,9 @@ pub fn fix_text(
                 Some(why) => {
                     let note = format!(
                         "{} on {}: {} ({why})",
-                        rules.rules[f.rule].code, f.resource, plan.title
+                        rules.rule(f.rule).code,
+                        f.resource,
+                        plan.title
                     );
                     if !out.dropped.contains(&note) {
                         out.dropped.push(note);
@@ -141,7 +143,7 @@ pub fn fix_text(
             let plan = c.finding.plan.as_ref().expect("candidates have plans");
             applied_ops.extend(plan.ops.iter().cloned());
             out.applied.push(AppliedFix {
-                code: rules.rules[c.finding.rule].code.clone(),
+                code: rules.rule(c.finding.rule).code.clone(),
                 resource: c.finding.resource.clone(),
                 title: plan.title.clone(),
                 cdk_path: c.finding.cdk_path.clone(),
@@ -292,7 +294,9 @@ fn apply_checked<'a>(
             let title = c.finding.plan.as_ref().map_or("", |p| p.title.as_str());
             dropped.push(format!(
                 "{} on {}: {} (it would break the file)",
-                rules.rules[c.finding.rule].code, c.finding.resource, title
+                rules.rule(c.finding.rule).code,
+                c.finding.resource,
+                title
             ));
         }
     }

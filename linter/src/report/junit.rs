@@ -4,7 +4,6 @@ use std::io::{self, Write};
 
 use crate::finding::{FileReport, Finding};
 use crate::rules::RuleSet;
-use crate::suppress::META_RULES;
 
 /// Writes a JUnit XML document, one `<testsuite>` per file as it arrives.
 pub struct JunitWriter<W: Write> {
@@ -17,16 +16,9 @@ impl<W: Write> JunitWriter<W> {
     /// Starts the document; every template is tested against the rules in force and meta rules.
     pub fn new(mut out: W, rules: &RuleSet) -> io::Result<Self> {
         let mut list: Vec<(String, String)> = rules
-            .rules
-            .iter()
-            .map(|r| (r.code.clone(), r.name.clone()))
+            .in_force()
+            .map(|r| (r.code.to_string(), r.name.to_string()))
             .collect();
-        list.extend(
-            META_RULES
-                .iter()
-                .filter(|m| !rules.policy.disabled.contains(m.code))
-                .map(|m| (m.code.to_string(), m.name.to_string())),
-        );
         list.sort();
         writeln!(out, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>")?;
         writeln!(out, "<testsuites name=\"tap-lint\">")?;

@@ -7,8 +7,8 @@ use serde_json::{Value as Json, json};
 
 use super::Summary;
 use crate::finding::{FileError, FileReport, Finding};
-use crate::rules::{RuleSet, Severity};
-use crate::suppress::META_RULES;
+use crate::rules::meta::MetaRule;
+use crate::rules::{Kind, Rule, RuleSet, Severity};
 
 /// The schema URI written into every log.
 pub const SCHEMA: &str = "https://json.schemastore.org/sarif-2.1.0.json";
@@ -31,52 +31,12 @@ impl<W: Write> SarifWriter<W> {
     pub fn new(mut out: W, rules: &RuleSet) -> io::Result<Self> {
         let mut descriptors = Vec::new();
         let mut index = HashMap::new();
-        for r in &rules.rules {
-            index.insert(r.code.clone(), descriptors.len());
-            let help = format!(
-                "{}\n\nWhy: {}\n\nFix: {}",
-                r.docs.what.trim(),
-                r.docs.why.trim(),
-                r.docs.fix.trim()
-            );
-            let markdown = format!(
-                "**{} {}**: {}\n\n{}\n\n**Why.** {}\n\n**Fix.** {}\n\n```yaml\n{}\n```",
-                r.code,
-                r.name,
-                r.summary,
-                r.docs.what.trim(),
-                r.docs.why.trim(),
-                r.docs.fix.trim(),
-                r.docs.good.trim_end()
-            );
-            let mut d = json!({
-                "id": r.code,
-                "name": r.name,
-                "shortDescription": {"text": r.summary},
-                "fullDescription": {"text": r.docs.what.trim()},
-                "help": {"text": help, "markdown": markdown},
-                "defaultConfiguration": {"level": level(r.severity)},
-                "properties": {"category": r.category, "tags": [r.category]},
+        for info in rules.in_force() {
+            index.insert(info.code.to_string(), descriptors.len());
+            descriptors.push(match info.kind {
+                Kind::Declarative(r) => descriptor(r, info.severity),
+                Kind::Meta(m) => meta_descriptor(m, info.severity),
             });
-            // The rule's first reference (AWS documentation of the property it checks).
-            if let Some(uri) = r.docs.references.first() {
-                d["helpUri"] = Json::from(uri.as_str());
-            }
-            descriptors.push(d);
-        }
-        for m in &META_RULES {
-            index.insert(m.code.to_string(), descriptors.len());
-            descriptors.push(json!({
-                "id": m.code,
-                "name": m.name,
-                "shortDescription": {"text": m.summary},
-                "fullDescription": {"text": m.what},
-                "help": {"text": format!("{}\n\nWhy: {}\n\nFix: {}", m.what, m.why, m.fix),
-                         "markdown": format!("**{} {}**: {}\n\n**Why.** {}\n\n**Fix.** {}", m.code, m.name, m.what, m.why, m.fix)},
-                "defaultConfiguration": {"level": level(rules.policy.severity.get(m.code).copied().unwrap_or(m.severity))},
-                "helpUri": METADATA_DOCS,
-                "properties": {"category": "suppression", "tags": ["suppression"]},
-            }));
         }
         let driver = json!({
             "name": "tap-lint",
@@ -254,4 +214,53 @@ pub fn fingerprint(f: &Finding) -> String {
         }
     }
     format!("{hash:016x}")
+}
+
+/// The SARIF `reportingDescriptor` of a YAML rule: its docs as help, its first reference as link.
+fn descriptor(r: &Rule, severity: Severity) -> Json {
+    let help = format!(
+        "{}\n\nWhy: {}\n\nFix: {}",
+        r.docs.what.trim(),
+        r.docs.why.trim(),
+        r.docs.fix.trim()
+    );
+    let markdown = format!(
+        "**{} {}**: {}\n\n{}\n\n**Why.** {}\n\n**Fix.** {}\n\n```yaml\n{}\n```",
+        r.code,
+        r.name,
+        r.summary,
+        r.docs.what.trim(),
+        r.docs.why.trim(),
+        r.docs.fix.trim(),
+        r.docs.good.trim_end()
+    );
+    let mut d = json!({
+        "id": r.code,
+        "name": r.name,
+        "shortDescription": {"text": r.summary},
+        "fullDescription": {"text": r.docs.what.trim()},
+        "help": {"text": help, "markdown": markdown},
+        "defaultConfiguration": {"level": level(severity)},
+        "properties": {"category": r.category, "tags": [r.category]},
+    });
+    // The rule's first reference (AWS documentation of the property it checks).
+    if let Some(uri) = r.docs.references.first() {
+        d["helpUri"] = Json::from(uri.as_str());
+    }
+    d
+}
+
+/// The descriptor of a meta rule; its help link is AWS's page on template `Metadata`.
+fn meta_descriptor(m: &MetaRule, severity: Severity) -> Json {
+    json!({
+        "id": m.code,
+        "name": m.name,
+        "shortDescription": {"text": m.summary},
+        "fullDescription": {"text": m.what},
+        "help": {"text": format!("{}\n\nWhy: {}\n\nFix: {}", m.what, m.why, m.fix),
+                 "markdown": format!("**{} {}**: {}\n\n**Why.** {}\n\n**Fix.** {}", m.code, m.name, m.what, m.why, m.fix)},
+        "defaultConfiguration": {"level": level(severity)},
+        "helpUri": METADATA_DOCS,
+        "properties": {"category": "suppression", "tags": ["suppression"]},
+    })
 }

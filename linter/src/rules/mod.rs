@@ -6,10 +6,12 @@
 
 pub mod check;
 mod compile;
+pub mod meta;
 pub mod plan;
+mod registry;
 pub mod spec;
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use miette::{NamedSource, SourceSpan};
@@ -18,6 +20,7 @@ use serde_json::Value as Json;
 use crate::load::{self, Syntax};
 use crate::model::node::{Node, Span};
 use check::{Check, PathPattern, TypeGlob};
+pub use registry::{Info, Kind, META_CATEGORY, RuleSet};
 pub use spec::{Applicability, Docs, FixSpec, Severity};
 
 /// A compiled rule.
@@ -108,29 +111,6 @@ impl Settings {
     }
 }
 
-/// The rules in force for a run.
-#[derive(Debug, Default)]
-pub struct RuleSet {
-    /// Sorted by code.
-    pub rules: Vec<Rule>,
-    /// How template suppressions are judged (config `unsuppressable`, meta rule settings).
-    pub policy: Policy,
-}
-
-/// How suppressions are judged in this run (from the config and the rules loaded).
-#[derive(Clone, Debug, Default)]
-pub struct Policy {
-    /// Codes of rules whose suppression is reported and ignored.
-    pub unsuppressable: BTreeSet<String>,
-    /// Every rule loaded (code, name), including rules deselected for this run, so suppressing a
-    /// deselected rule is neither unknown nor unused; empty means "the rules in the set".
-    pub known: Vec<(String, String)>,
-    /// Meta rules turned off by `--ignore`/`--select`/config.
-    pub disabled: BTreeSet<String>,
-    /// Meta rule severity overrides from the config.
-    pub severity: BTreeMap<String, Severity>,
-}
-
 mod embedded {
     include!(concat!(env!("OUT_DIR"), "/builtin_rules.rs"));
 }
@@ -182,12 +162,12 @@ pub fn is_rule_file(path: &Path) -> bool {
 impl RuleSet {
     /// The pack shipped inside the binary.
     pub fn builtin(settings: &Settings) -> Result<RuleSet, RuleFileError> {
-        let mut set = RuleSet::default();
-        for (name, text) in embedded::RULES {
-            set.rules
-                .push(parse_rule(&format!("rules/{name}"), text, settings)?);
-        }
-        set.finish()?;
+        let rules = embedded::RULES
+            .iter()
+            .map(|(name, text)| parse_rule(&format!("rules/{name}"), text, settings))
+            .collect::<Result<Vec<_>, _>>()?;
+        let set = RuleSet::new(rules);
+        unique(set.rules())?;
         Ok(set)
     }
 
@@ -225,44 +205,47 @@ impl RuleSet {
 
     /// Adds user rules; codes and names must stay unique.
     pub fn extend(&mut self, rules: Vec<Rule>) -> Result<(), RuleFileError> {
-        self.rules.extend(rules);
-        self.finish()
+        self.push_rules(rules);
+        unique(self.rules())
     }
+}
 
-    fn finish(&mut self) -> Result<(), RuleFileError> {
-        self.rules.sort_by(|a, b| a.code.cmp(&b.code));
-        // Every loaded rule stays known to suppressions even after `retain` deselects it.
-        self.policy.known = self
-            .rules
-            .iter()
-            .map(|r| (r.code.clone(), r.name.clone()))
-            .collect();
-        for pair in self.rules.windows(2) {
-            if pair[0].code == pair[1].code {
-                return Err(duplicate("code", &pair[0].code, &pair[1]));
-            }
+/// Codes and names are how users select, suppress and look up rules: two rules may not share one.
+fn unique(rules: &[Rule]) -> Result<(), RuleFileError> {
+    let mut codes: Vec<&Rule> = rules.iter().collect();
+    codes.sort_by(|a, b| a.code.cmp(&b.code));
+    for pair in codes.windows(2) {
+        if pair[0].code == pair[1].code {
+            return Err(duplicate("code", &pair[0].code, pair[1]));
         }
-        let mut names: Vec<&Rule> = self.rules.iter().collect();
-        names.sort_by(|a, b| a.name.cmp(&b.name));
-        for pair in names.windows(2) {
-            if pair[0].name == pair[1].name {
-                return Err(duplicate("name", &pair[0].name, pair[1]));
-            }
+    }
+    let mut names: Vec<&Rule> = rules.iter().collect();
+    names.sort_by(|a, b| a.name.cmp(&b.name));
+    for pair in names.windows(2) {
+        if pair[0].name == pair[1].name {
+            return Err(duplicate("name", &pair[0].name, pair[1]));
         }
-        Ok(())
     }
-
-    /// Finds a rule by code or name (case-insensitive code).
-    pub fn find(&self, key: &str) -> Option<&Rule> {
-        self.rules
+    for r in rules {
+        if let Some(m) = meta::META_RULES
             .iter()
-            .find(|r| r.code.eq_ignore_ascii_case(key) || r.name == key)
+            .find(|m| m.code.eq_ignore_ascii_case(&r.code) || m.name == r.name)
+        {
+            let mut e = duplicate("code", &r.code, r);
+            e.message = format!(
+                "{}: rule {} {} takes the code or name of the engine's suppression rule {} {}",
+                r.origin
+                    .as_ref()
+                    .map_or_else(|| r.source.clone(), |p| p.display().to_string()),
+                r.code,
+                r.name,
+                m.code,
+                m.name
+            );
+            return Err(e);
+        }
     }
-
-    /// Keeps only the rules a predicate accepts.
-    pub fn retain(&mut self, keep: impl FnMut(&Rule) -> bool) {
-        self.rules.retain(keep);
-    }
+    Ok(())
 }
 
 fn duplicate(what: &str, value: &str, rule: &Rule) -> RuleFileError {
