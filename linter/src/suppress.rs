@@ -1,6 +1,7 @@
-//! Suppressions written in templates (`Metadata: {tap-lint: {ignore: [{rule, reason}]}}`) and the
-//! findings of the meta rules ([`crate::rules::meta`]) that keep them honest: a reason is required, unused or unknown
-//! suppressions are reported, and a central config can make chosen rules unsuppressable.
+//! Suppressions written in templates (`Metadata: {tap-lint: {ignore: [{rule, reason}]}}`) and
+//! the findings of the meta rules ([`crate::rules::meta`]) that keep them honest: a reason is
+//! required, unused or unknown suppressions are reported, and a central config can make chosen
+//! rules unsuppressable.
 
 use crate::finding::{About, Finding, LineIndex, RuleMeta};
 use crate::model::node::{Node, Span};
