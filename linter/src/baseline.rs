@@ -12,10 +12,10 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use crate::config::{SourceError, absolute};
+use crate::config::absolute;
 use crate::finding::{FileReport, Finding};
+use crate::load::spanned::{FileKind, SourceError, deserialize, span_of};
 use crate::load::{self, Syntax};
-use crate::rules::span_of;
 
 /// The format version written and accepted.
 pub const VERSION: u32 = 1;
@@ -90,6 +90,7 @@ impl Baseline {
         let name = path.display().to_string();
         let text = crate::read::read_text(path).map_err(|e| {
             SourceError::new(
+                FileKind::Baseline,
                 &name,
                 "",
                 None,
@@ -97,10 +98,12 @@ impl Baseline {
                 Some("create it with `tap-lint --write-baseline FILE`".into()),
             )
         })?;
-        let root = load::parse(text.as_bytes(), Syntax::Json)
-            .map_err(|e| SourceError::new(&name, &text, e.span, e.message, e.help))?;
+        let root = load::parse(text.as_bytes(), Syntax::Json).map_err(|e| {
+            SourceError::new(FileKind::Baseline, &name, &text, e.span, e.message, e.help)
+        })?;
         let bad = |keys: &[String], message: String| {
             SourceError::new(
+                FileKind::Baseline,
                 &name,
                 &text,
                 Some(span_of(&root, keys)),
@@ -112,10 +115,10 @@ impl Baseline {
         let mut findings = Vec::new();
         if let Some(list) = root.get("findings").and_then(|f| f.as_seq()) {
             for (i, entry) in list.iter().enumerate() {
-                let key: Key = serde_path_to_error::deserialize(entry.to_json()).map_err(|e| {
+                let key: Key = deserialize(&entry.to_json()).map_err(|e| {
                     let mut keys = vec!["findings".to_string(), i.to_string()];
-                    keys.extend(e.path().iter().map(|seg| seg.to_string()));
-                    bad(&keys, e.inner().to_string())
+                    keys.extend(e.keys);
+                    bad(&keys, e.message)
                 })?;
                 findings.push(key);
             }
@@ -127,13 +130,11 @@ impl Baseline {
         {
             obj.insert("findings".into(), serde_json::Value::Array(Vec::new()));
         }
-        let mut doc: Document = serde_path_to_error::deserialize(json).map_err(|e| {
-            let keys: Vec<String> = e.path().iter().map(|seg| seg.to_string()).collect();
-            bad(&keys, e.inner().to_string())
-        })?;
+        let mut doc: Document = deserialize(&json).map_err(|e| bad(&e.keys, e.message))?;
         doc.findings = findings;
         if doc.version != VERSION {
             return Err(SourceError::new(
+                FileKind::Baseline,
                 &name,
                 &text,
                 Some(span_of(&root, &["version".to_string()])),

@@ -11,48 +11,27 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use globset::{GlobSet, GlobSetBuilder};
-use miette::{NamedSource, SourceSpan};
 use serde::Deserialize;
 use serde_json::Value as Json;
 
+use crate::load::spanned::{FileKind, deserialize, span_of};
 use crate::load::{self, Syntax};
 use crate::model::node::{Node, Span};
-use crate::rules::{RuleSet, Settings, Severity, span_of};
+use crate::rules::{RuleSet, Settings, Severity};
 
 /// The file name looked for from the working directory upwards.
 pub const FILE_NAME: &str = ".tap-lint.yaml";
 
-/// A mistake in a file tap-lint reads (config, baseline), shown inside the file with miette.
-#[derive(Debug, thiserror::Error, miette::Diagnostic)]
-#[error("{message}")]
-#[diagnostic(code(tap_lint::config))]
-pub struct SourceError {
-    /// What is wrong, prefixed with the file name.
-    pub message: String,
-    #[source_code]
-    src: NamedSource<String>,
-    #[label("here")]
-    span: Option<SourceSpan>,
-    #[help]
-    help: Option<String>,
-}
+pub use crate::load::spanned::SourceError;
 
-impl SourceError {
-    /// An error at a place in a file (or about the whole file when `span` is None).
-    pub fn new(
-        file: &str,
-        text: &str,
-        span: Option<Span>,
-        message: String,
-        help: Option<String>,
-    ) -> Self {
-        SourceError {
-            message: format!("{file}: {message}"),
-            src: NamedSource::new(file, text.to_string()),
-            span: span.map(|s| SourceSpan::from(s.range())),
-            help,
-        }
-    }
+fn config_error(
+    file: &str,
+    text: &str,
+    span: Option<Span>,
+    message: String,
+    help: Option<String>,
+) -> SourceError {
+    SourceError::new(FileKind::Config, file, text, span, message, help)
 }
 
 /// The lowest severity that fails a run: one type for the configuration file and `--fail-on`.
@@ -130,7 +109,7 @@ impl Config {
     pub fn load(path: &Path) -> Result<Config, SourceError> {
         let name = path.display().to_string();
         let text = crate::read::read_text(path).map_err(|e| {
-            SourceError::new(
+            config_error(
                 &name,
                 "",
                 None,
@@ -144,18 +123,12 @@ impl Config {
                 span,
             }) => Node::new(span, crate::model::node::Value::Map(Default::default())),
             Ok(root) => root,
-            Err(e) => return Err(SourceError::new(&name, &text, e.span, e.message, e.help)),
+            Err(e) => return Err(config_error(&name, &text, e.span, e.message, e.help)),
         };
-        let spec: Spec = serde_path_to_error::deserialize(root.to_json()).map_err(|e| {
-            let keys: Vec<String> = e.path().iter().map(|seg| seg.to_string()).collect();
-            let span = span_of(&root, &keys);
-            SourceError::new(
-                &name,
-                &text,
-                Some(span),
-                e.inner().to_string(),
-                Some("`tap-lint init` writes a commented config with every key".into()),
-            )
+        let spec: Spec = deserialize(&root.to_json()).map_err(|e| {
+            let span = span_of(&root, &e.keys);
+            let help = "`tap-lint init` writes a commented config with every key";
+            config_error(&name, &text, Some(span), e.message, Some(help.into()))
         })?;
         Ok(Config {
             path: path.to_path_buf(),
@@ -168,7 +141,7 @@ impl Config {
     /// An error at a key path inside this file.
     fn error(&self, keys: &[&str], message: String, help: Option<String>) -> SourceError {
         let keys: Vec<String> = keys.iter().map(|k| (*k).to_string()).collect();
-        SourceError::new(
+        config_error(
             &self.path.display().to_string(),
             &self.text,
             Some(span_of(&self.root, &keys)),

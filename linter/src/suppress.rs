@@ -5,7 +5,8 @@
 
 use crate::finding::{About, Finding, LineIndex, RuleMeta};
 use crate::model::node::{Node, Span};
-use crate::model::template::{Template, escape_pointer};
+use crate::model::pointer::escape;
+use crate::model::template::Template;
 use crate::rules::RuleSet;
 use crate::rules::meta::{FORBIDDEN, MALFORMED, MISSING_REASON, UNKNOWN_RULE, UNUSED};
 
@@ -234,7 +235,7 @@ fn collect<'a>(
         return;
     };
     for extra in map.entries.iter().filter(|e| &*e.key != "ignore") {
-        let pointer = format!("{base}/{}", escape_pointer(&extra.key));
+        let pointer = format!("{base}/{}", escape(&extra.key));
         malformed(
             Shape::UnknownBlockKey(extra.key.to_string()),
             extra.key_span,
@@ -261,7 +262,7 @@ fn collect<'a>(
                 .find(|e| !matches!(&*e.key, "rule" | "reason"))
         });
         if let Some(bad) = unknown {
-            let at = format!("{pointer}/{}", escape_pointer(&bad.key));
+            let at = format!("{pointer}/{}", escape(&bad.key));
             malformed(
                 Shape::UnknownEntryKey(bad.key.to_string()),
                 bad.key_span,

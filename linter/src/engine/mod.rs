@@ -13,7 +13,7 @@ use crate::model::node::Span;
 use crate::model::template::Template;
 use crate::rules::check::any_glob;
 use crate::rules::plan::{self, FixPlan};
-use crate::rules::{Applicability, Rule, RuleSet};
+use crate::rules::{Applicability, Rule, RuleSet, placeholders};
 
 /// A violation found in one template, before it is tied to a file.
 #[derive(Clone, Debug, PartialEq)]
@@ -185,39 +185,26 @@ fn render(template: &str, t: &Template, f: &outcome::Failure, rule: &Rule) -> St
     let item = &t.items[f.item];
     let item_ptr = t.pointer(f.item);
     let rel = f.pointer.strip_prefix(&item_ptr).unwrap_or(&f.pointer);
-    let property = rel
-        .rsplit('/')
-        .next()
-        .unwrap_or_default()
-        .replace("~1", "/")
-        .replace("~0", "~");
-    let mut out = String::with_capacity(template.len() + 32);
-    let mut rest = template;
-    while let Some(open) = rest.find('{') {
-        out.push_str(&rest[..open]);
-        let Some(close) = rest[open..].find('}') else {
-            break;
-        };
-        let name = &rest[open + 1..open + close];
-        let value = match name {
-            "resource" => Some(item.id.to_string()),
-            "type" => Some(item.kind.to_string()),
-            "path" => Some(rel.to_string()),
-            "property" => Some(property.clone()),
-            "cdk_path" => t.cdk_path(f.item).map(str::to_string),
-            _ => f
-                .vars
-                .iter()
-                .rev()
-                .find(|(k, _)| k == name)
-                .map(|(_, v)| v.clone())
-                .or_else(|| setting(rule, name)),
-        };
-        out.push_str(value.as_deref().unwrap_or("?"));
-        rest = &rest[open + close + 1..];
-    }
-    out.push_str(rest);
-    out
+    let property = crate::model::pointer::last(rel);
+    let value = |name: &str| match name {
+        "resource" => Some(item.id.to_string()),
+        "type" => Some(item.kind.to_string()),
+        "path" => Some(rel.to_string()),
+        "property" => Some(property.to_string()),
+        "cdk_path" => t.cdk_path(f.item).map(str::to_string),
+        _ => f
+            .vars
+            .iter()
+            .rev()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.clone())
+            .or_else(|| setting(rule, name)),
+    };
+    // A placeholder without a value here (a binding that matched nothing) reads `?`.
+    placeholders::fill(template, |name| {
+        Some(value(name).unwrap_or_else(|| "?".into()))
+    })
+    .unwrap_or_default()
 }
 
 fn setting(rule: &Rule, name: &str) -> Option<String> {

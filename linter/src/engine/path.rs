@@ -3,7 +3,7 @@
 use std::ops::ControlFlow;
 
 use crate::model::node::{Node, Span, Value};
-use crate::model::template::escape_pointer;
+use crate::model::pointer;
 use crate::rules::check::{PathPattern, Seg};
 
 /// What a path leads to.
@@ -96,8 +96,7 @@ fn walk<'t>(
             };
             match child {
                 Some((child, key_span, key_text)) => {
-                    ptr.push('/');
-                    ptr.push_str(&escape_pointer(key));
+                    pointer::push(ptr, key);
                     let place = Place {
                         hit: Hit::Found(child),
                         key: key_text,
@@ -134,8 +133,7 @@ fn each_child<'t>(
     match &node.value {
         Value::Map(m) => {
             for e in &m.entries {
-                ptr.push('/');
-                ptr.push_str(&escape_pointer(&e.key));
+                pointer::push(ptr, &e.key);
                 let place = Place {
                     hit: Hit::Found(&e.value),
                     key: Some(&e.key),
@@ -186,7 +184,7 @@ fn push_rest(ptr: &mut String, segs: &[Seg]) {
     for seg in segs {
         ptr.push('/');
         match seg {
-            Seg::Key(k) => ptr.push_str(&escape_pointer(k)),
+            Seg::Key(k) => ptr.push_str(&pointer::escape(k)),
             Seg::Any => ptr.push('*'),
             Seg::Deep => ptr.push_str("**"),
         }

@@ -1,6 +1,7 @@
 //! Bytes to a span-carrying [`Node`] tree, for JSON and YAML, with hard limits against hostile input.
 
 mod json;
+pub mod spanned;
 mod yaml;
 
 use crate::model::error::LoadError;

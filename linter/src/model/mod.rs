@@ -2,5 +2,6 @@
 
 pub mod error;
 pub mod node;
+pub mod pointer;
 pub mod resolve;
 pub mod template;

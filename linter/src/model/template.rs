@@ -166,7 +166,7 @@ impl Template {
             Section::Resources => "Resources",
             Section::Outputs => "Outputs",
         };
-        format!("/{section}/{}", escape_pointer(&it.id))
+        format!("/{section}/{}", crate::model::pointer::escape(&it.id))
     }
 
     /// The resource with this logical ID.
@@ -323,13 +323,4 @@ pub fn sub_variables(text: &str) -> impl Iterator<Item = &str> {
             }
         }
     })
-}
-
-/// Escapes a key for use in an RFC 6901 JSON pointer.
-pub fn escape_pointer(key: &str) -> std::borrow::Cow<'_, str> {
-    if key.contains(['~', '/']) {
-        key.replace('~', "~0").replace('/', "~1").into()
-    } else {
-        key.into()
-    }
 }

@@ -6,8 +6,10 @@ use regex::Regex;
 use serde_json::Value as Json;
 
 use super::check::*;
-use super::spec::{self, CheckSpec, RuleSpec};
+use super::placeholders;
+use super::spec::{self, RuleSpec};
 use super::{Assertion, Rule, Select, Settings};
+use crate::load::spanned::deserialize;
 
 mod fixes;
 mod leaf;
@@ -60,39 +62,12 @@ pub fn compile(spec: RuleSpec, user: &Settings) -> Result<Rule> {
     if spec.assert.is_empty() {
         return Err(c.error("a rule needs at least one assertion under `assert`"));
     }
-    let mut assertions = Vec::new();
-    for (i, a) in spec.assert.iter().enumerate() {
-        let assertion = c.scoped("assert", |c| {
-            c.scoped(&i.to_string(), |c| {
-                let check = c.check(a)?;
-                let at =
-                    a.at.as_deref()
-                        .map(|p| c.scoped("at", |c| c.path(p)))
-                        .transpose()?;
-                if let Some(fix) = &a.fix {
-                    c.scoped("fix", |c| c.validate_fix(fix))?;
-                }
-                Ok(Assertion {
-                    check,
-                    message: a.message.clone(),
-                    at,
-                    fix: a.fix.clone(),
-                    report_unknown: a.on_unknown == Some(spec::OnUnknown::Report),
-                })
-            })
-        })?;
-        assertions.push(assertion);
-    }
+    let assertions = c.scoped("assert", |c| {
+        (spec.assert.iter().enumerate())
+            .map(|(i, a)| c.scoped(&i.to_string(), |c| c.assertion(a, &spec.settings)))
+            .collect::<Result<Vec<_>>>()
+    })?;
     c.validate_placeholders("message", &spec.message, &spec.settings)?;
-    for (i, a) in spec.assert.iter().enumerate() {
-        if let Some(m) = &a.message {
-            c.scoped("assert", |c| {
-                c.scoped(&i.to_string(), |c| {
-                    c.validate_placeholders("message", m, &spec.settings)
-                })
-            })?;
-        }
-    }
     Ok(Rule {
         code: spec.code,
         name: spec.name,
@@ -170,12 +145,7 @@ impl Compiler<'_> {
         text: &str,
         settings: &BTreeMap<String, Json>,
     ) -> Result<()> {
-        let mut rest = text;
-        while let Some(open) = rest.find('{') {
-            let Some(close) = rest[open..].find('}') else {
-                return self.scoped(key, |c| Err(c.error("unclosed `{` in the message")));
-            };
-            let name = &rest[open + 1..open + close];
+        for name in placeholders::names(text) {
             let known = BUILTIN_VARS.contains(&name)
                 || self.bindings.contains(name)
                 || settings.contains_key(name)
@@ -190,7 +160,6 @@ impl Compiler<'_> {
                     )))
                 });
             }
-            rest = &rest[open + close + 1..];
         }
         Ok(())
     }
@@ -224,7 +193,7 @@ impl Compiler<'_> {
             .map(|s| match s {
                 "*" => Seg::Any,
                 "**" => Seg::Deep,
-                _ => Seg::Key(s.replace("~1", "/").replace("~0", "~")),
+                _ => Seg::Key(crate::model::pointer::unescape(s).into_owned()),
             })
             .collect();
         Ok(PathPattern {
@@ -266,185 +235,255 @@ impl Compiler<'_> {
         }
     }
 
-    fn check(&mut self, s: &CheckSpec) -> Result<Check> {
-        let top_level = self.at.len() == 2 && self.at[0] == "assert";
-        let assertion_only =
-            s.message.is_some() || s.at.is_some() || s.fix.is_some() || s.on_unknown.is_some();
-        if !top_level && assertion_only {
+    /// One assertion: its report keys split off, the rest compiled as its check.
+    fn assertion(&mut self, json: &Json, declared: &BTreeMap<String, Json>) -> Result<Assertion> {
+        let (check, report) = match json {
+            Json::Object(map) => {
+                let mut check = map.clone();
+                let mut report = serde_json::Map::new();
+                for key in spec::REPORT_KEYS {
+                    if let Some(v) = check.remove(key) {
+                        report.insert(key.to_string(), v);
+                    }
+                }
+                (Json::Object(check), Json::Object(report))
+            }
+            other => (other.clone(), Json::Object(serde_json::Map::new())),
+        };
+        let report: spec::ReportSpec = self.typed(&report)?;
+        let compiled = self.check(&check)?;
+        let at = (report.at.as_deref())
+            .map(|p| self.scoped("at", |c| c.path(p)))
+            .transpose()?;
+        let fix = (report.fix.as_ref())
+            .map(|f| self.scoped("fix", |c| c.fix(f)))
+            .transpose()?;
+        if let Some(m) = &report.message {
+            self.validate_placeholders("message", m, declared)?;
+        }
+        Ok(Assertion {
+            check: compiled,
+            message: report.message,
+            at,
+            fix,
+            report_unknown: report.on_unknown == Some(spec::OnUnknown::Report),
+        })
+    }
+
+    /// Deserialises the part of the rule file at the current key path, placing serde's errors.
+    fn typed<T: serde::de::DeserializeOwned>(&self, json: &Json) -> Result<T> {
+        deserialize(json).map_err(|e| {
+            let mut path = self.at.clone();
+            path.extend(e.keys);
+            CompileError {
+                path,
+                message: e.message,
+            }
+        })
+    }
+
+    /// A check is a mapping with exactly one operator, which decides how the rest is read.
+    fn check(&mut self, json: &Json) -> Result<Check> {
+        let Json::Object(map) = json else {
+            return Err(self.error(
+                "a check is a mapping with one operator, such as `{path: /Properties/X, exists: true}`",
+            ));
+        };
+        if spec::REPORT_KEYS.iter().any(|k| map.contains_key(*k)) {
             return Err(self.error(
                 "`message`, `at`, `fix` and `on_unknown` belong to a top-level assertion under `assert:`",
             ));
         }
-        if s.then.is_some() && s.when.is_none() {
+        let known = |k: &str| {
+            spec::OPERATORS.contains(&k)
+                || spec::LEAF_TESTS.contains(&k)
+                || matches!(k, "path" | "absent" | "check" | "then")
+        };
+        if let Some(k) = map.keys().find(|k| !known(k)) {
+            return self.scoped(k, |c| {
+                Err(c.error(format!(
+                    "unknown field `{k}`, expected an operator ({}) or a value test ({})",
+                    spec::OPERATORS.join(", "),
+                    spec::LEAF_TESTS.join(", ")
+                )))
+            });
+        }
+        if map.contains_key("then") && !map.contains_key("if") {
             return Err(self.error("`then` needs an `if`"));
         }
-        let groups = [
-            s.all.is_some(),
-            s.any.is_some(),
-            s.not.is_some(),
-            s.when.is_some(),
-            s.on.is_some(),
-            s.each.is_some(),
-            s.some.is_some(),
-            s.by_type.is_some(),
-            s.follow.is_some(),
-            s.referenced_by.is_some(),
-            s.iam_allows.is_some(),
-            s.sg_admits.is_some(),
-        ];
-        let leaf_tests = self.leaf_tests(s)?;
-        let n = groups.iter().filter(|g| **g).count() + usize::from(!leaf_tests.is_empty());
-        if n != 1 {
-            return Err(self.error(if n == 0 {
-                "a check needs an operator: a test on `path` (exists, equals, not_equals, one_of, not_one_of, matches, not_matches, contains, gt/gte/lt/lte, mentions_suffix, known, key_matches, captures, opens_any_port, nonempty) or one of all, any, not, if/then, on, each, some, by_type, follow, referenced_by, iam_allows, sg_admits"
-            } else {
-                "a check has exactly one operator; combine several with `all:` or `any:`"
-            }));
-        }
-        if !leaf_tests.is_empty() {
-            let path = s
-                .path
-                .as_deref()
-                .map(|p| self.scoped("path", |c| c.path(p)))
-                .transpose()?
-                .unwrap_or_default();
-            return Ok(Check::Leaf(Leaf {
-                path,
-                absent: s.absent.unwrap_or(Absent::Pass),
-                tests: leaf_tests,
-            }));
-        }
-        if s.path.is_some() {
+        let leaf = map.keys().any(|k| spec::LEAF_TESTS.contains(&k.as_str()));
+        let mut operators = spec::OPERATORS.iter().filter(|k| map.contains_key(**k));
+        let operator = match (operators.next(), operators.next(), leaf) {
+            (None, _, true) => "leaf",
+            (Some(op), None, false) => op,
+            (None, _, false) => return Err(self.error(
+                "a check needs an operator: a test on `path` (exists, equals, not_equals, one_of, not_one_of, matches, not_matches, contains, gt/gte/lt/lte, mentions_suffix, known, key_matches, captures, opens_any_port, nonempty) or one of all, any, not, if/then, on, each, some, by_type, follow, referenced_by, iam_allows, sg_admits",
+            )),
+            _ => return Err(self.error(
+                "a check has exactly one operator; combine several with `all:` or `any:`",
+            )),
+        };
+        if operator != "leaf" && map.contains_key("path") {
             return Err(self.error(
                 "`path` belongs to value tests; `each`/`some` take the path as their value",
             ));
         }
-        if s.check.is_some() && s.each.is_none() && s.some.is_none() && s.on.is_none() {
+        if map.contains_key("check") && !matches!(operator, "each" | "some" | "on") {
             return Err(self.error("`check` belongs to `each`, `some` or `on`"));
         }
-        if let Some(on) = &s.on {
-            self.scoped("on", |c| c.binding(on))?;
-            let Some(inner) = &s.check else {
-                return Err(self.error("`on` needs a `check` to evaluate on the bound resource"));
-            };
-            let check = self.scoped("check", |c| c.check(inner))?;
-            return Ok(Check::On(on.clone(), Box::new(check)));
-        }
-        if let Some(list) = s.all.as_ref().or(s.any.as_ref()) {
-            let key = if s.all.is_some() { "all" } else { "any" };
-            let checks = self.scoped(key, |c| {
-                list.iter()
-                    .enumerate()
-                    .map(|(i, x)| c.scoped(&i.to_string(), |c| c.check(x)))
-                    .collect::<Result<Vec<_>>>()
-            })?;
-            return Ok(if s.all.is_some() {
-                Check::All(checks)
-            } else {
-                Check::Any(checks)
-            });
-        }
-        if let Some(inner) = &s.not {
-            return Ok(Check::Not(Box::new(
-                self.scoped("not", |c| c.check(inner))?,
-            )));
-        }
-        if let Some(when) = &s.when {
-            let Some(then) = &s.then else {
-                return Err(self.error("`if` needs a `then` check"));
-            };
-            let when = self.scoped("if", |c| c.check(when))?;
-            let then = self.scoped("then", |c| c.check(then))?;
-            return Ok(Check::If(Box::new(when), Box::new(then)));
-        }
-        if let Some((key, path, quantifier)) = s
-            .each
-            .as_ref()
-            .map(|p| ("each", p, Quantifier::All))
-            .or(s.some.as_ref().map(|p| ("some", p, Quantifier::Any)))
-        {
-            let path = self.scoped(key, |c| c.path(path))?;
-            let Some(inner) = &s.check else {
-                return Err(self.error(format!("`{key}` needs a `check` to apply to each node")));
-            };
-            let check = self.scoped("check", |c| c.check(inner))?;
-            let absent = s.absent.unwrap_or(if quantifier == Quantifier::All {
-                Absent::Pass
-            } else {
-                Absent::Fail
-            });
-            return Ok(Check::Each {
-                path,
-                check: Box::new(check),
-                quantifier,
-                absent,
-            });
-        }
-        if let Some(map) = &s.by_type {
-            let mut cases = Vec::new();
-            for (glob, spec) in map {
-                let globs = self.scoped("by_type", |c| c.globs(std::slice::from_ref(glob)))?;
-                let check = self.scoped("by_type", |c| c.scoped(glob, |c| c.check(spec)))?;
-                cases.extend(globs.into_iter().next().map(|g| (g, check)));
+        match operator {
+            "leaf" => self.leaf(&self.typed(json)?),
+            "all" => Ok(Check::All(
+                self.checks("all", &self.typed::<spec::AllSpec>(json)?.all)?,
+            )),
+            "any" => Ok(Check::Any(
+                self.checks("any", &self.typed::<spec::AnySpec>(json)?.any)?,
+            )),
+            "not" => {
+                let inner = self.typed::<spec::NotSpec>(json)?.not;
+                Ok(Check::Not(Box::new(
+                    self.scoped("not", |c| c.check(&inner))?,
+                )))
             }
-            return Ok(Check::ByType(cases));
+            "if" => self.when(&self.typed(json)?),
+            "on" => self.on(&self.typed(json)?),
+            "each" | "some" => self.each(&self.typed(json)?),
+            "by_type" => self.by_type(&self.typed(json)?),
+            "follow" => {
+                let op: spec::FollowOp = self.typed(json)?;
+                self.scoped("follow", |c| c.follow(&op.follow))
+            }
+            "referenced_by" => {
+                let op: spec::ReferencedByOp = self.typed(json)?;
+                self.scoped("referenced_by", |c| c.referenced_by(&op.referenced_by))
+            }
+            "iam_allows" => {
+                let op: spec::IamAllowsOp = self.typed(json)?;
+                self.scoped("iam_allows", |c| c.iam_allows(&op.iam_allows))
+            }
+            _ => {
+                let op: spec::SgAdmitsOp = self.typed(json)?;
+                self.scoped("sg_admits", |c| c.sg_admits(&op.sg_admits))
+            }
         }
-        if let Some(f) = &s.follow {
-            return self.scoped("follow", |c| c.follow(f));
+    }
+
+    fn leaf(&mut self, s: &spec::LeafSpec) -> Result<Check> {
+        let tests = self.leaf_tests(s)?;
+        let path = (s.path.as_deref())
+            .map(|p| self.scoped("path", |c| c.path(p)))
+            .transpose()?
+            .unwrap_or_default();
+        Ok(Check::Leaf(Leaf {
+            path,
+            absent: s.absent.unwrap_or(Absent::Pass),
+            tests,
+        }))
+    }
+
+    fn checks(&mut self, key: &str, list: &[Json]) -> Result<Vec<Check>> {
+        self.scoped(key, |c| {
+            (list.iter().enumerate())
+                .map(|(i, x)| c.scoped(&i.to_string(), |c| c.check(x)))
+                .collect()
+        })
+    }
+
+    fn when(&mut self, s: &spec::IfSpec) -> Result<Check> {
+        let Some(then) = &s.then else {
+            return Err(self.error("`if` needs a `then` check"));
+        };
+        let when = self.scoped("if", |c| c.check(&s.when))?;
+        let then = self.scoped("then", |c| c.check(then))?;
+        Ok(Check::If(Box::new(when), Box::new(then)))
+    }
+
+    fn on(&mut self, s: &spec::OnSpec) -> Result<Check> {
+        self.scoped("on", |c| c.binding(&s.on))?;
+        let Some(inner) = &s.check else {
+            return Err(self.error("`on` needs a `check` to evaluate on the bound resource"));
+        };
+        let check = self.scoped("check", |c| c.check(inner))?;
+        Ok(Check::On(s.on.clone(), Box::new(check)))
+    }
+
+    fn each(&mut self, s: &spec::EachSpec) -> Result<Check> {
+        let (key, path, quantifier) = match (&s.each, &s.some) {
+            (Some(p), None) => ("each", p, Quantifier::All),
+            (None, Some(p)) => ("some", p, Quantifier::Any),
+            _ => {
+                return Err(self.error(
+                    "a check has exactly one operator; combine several with `all:` or `any:`",
+                ));
+            }
+        };
+        let path = self.scoped(key, |c| c.path(path))?;
+        let Some(inner) = &s.check else {
+            return Err(self.error(format!("`{key}` needs a `check` to apply to each node")));
+        };
+        let check = self.scoped("check", |c| c.check(inner))?;
+        let absent = s.absent.unwrap_or(match quantifier {
+            Quantifier::All => Absent::Pass,
+            Quantifier::Any => Absent::Fail,
+        });
+        Ok(Check::Each {
+            path,
+            check: Box::new(check),
+            quantifier,
+            absent,
+        })
+    }
+
+    fn by_type(&mut self, s: &spec::ByTypeSpec) -> Result<Check> {
+        let mut cases = Vec::new();
+        for (glob, spec) in &s.by_type {
+            let globs = self.scoped("by_type", |c| c.globs(std::slice::from_ref(glob)))?;
+            let check = self.scoped("by_type", |c| c.scoped(glob, |c| c.check(spec)))?;
+            cases.extend(globs.into_iter().next().map(|g| (g, check)));
         }
-        if let Some(r) = &s.referenced_by {
-            return self.scoped("referenced_by", |c| c.referenced_by(r));
-        }
-        if let Some(iam) = &s.iam_allows {
-            return self.scoped("iam_allows", |c| {
-                if iam.actions.is_empty() || iam.actions.iter().any(|a| !a.contains(':')) {
-                    return c.scoped("actions", |c| {
-                        Err(c.error(
-                            "list actions as `service:Action`, such as `kinesis:GetRecords`",
-                        ))
-                    });
-                }
-                if let Some(on) = &iam.on {
-                    c.scoped("on", |c| c.binding(on))?;
-                }
-                Ok(Check::IamAllows(IamAllows {
-                    actions: iam.actions.clone(),
-                    on: iam.on.clone(),
-                }))
+        Ok(Check::ByType(cases))
+    }
+
+    fn iam_allows(&mut self, iam: &spec::IamAllowsSpec) -> Result<Check> {
+        if iam.actions.is_empty() || iam.actions.iter().any(|a| !a.contains(':')) {
+            return self.scoped("actions", |c| {
+                Err(c.error("list actions as `service:Action`, such as `kinesis:GetRecords`"))
             });
         }
-        if let Some(sg) = &s.sg_admits {
-            return self.scoped("sg_admits", |c| {
-                c.scoped("from", |c| c.binding(&sg.from))?;
-                let port = c.scoped("port", |c| {
-                    let p = &sg.port;
-                    if p.path.is_none() && p.by.is_none() && p.default.is_none() {
-                        return Err(c.error("give the port a `path`, a `by` lookup or a `default`"));
-                    }
-                    Ok(Port {
-                        path: p.path.as_deref().map(|x| c.path(x)).transpose()?,
-                        by: p
-                            .by
-                            .as_ref()
-                            .map(|b| {
-                                Ok::<_, CompileError>((
-                                    c.path(&b.path)?,
-                                    b.map.iter().map(|(k, v)| (k.clone(), *v)).collect(),
-                                ))
-                            })
-                            .transpose()?,
-                        default: p.default,
-                    })
-                })?;
-                Ok(Check::SgAdmits(SgAdmits {
-                    from: sg.from.clone(),
-                    from_groups: c.scoped("from_groups", |c| c.path(&sg.from_groups))?,
-                    groups: c.scoped("groups", |c| c.path(&sg.groups))?,
-                    port,
-                }))
-            });
+        if let Some(on) = &iam.on {
+            self.scoped("on", |c| c.binding(on))?;
         }
-        Err(self.error("unreachable: operator counted but not compiled"))
+        Ok(Check::IamAllows(IamAllows {
+            actions: iam.actions.clone(),
+            on: iam.on.clone(),
+        }))
+    }
+
+    fn sg_admits(&mut self, sg: &spec::SgAdmitsSpec) -> Result<Check> {
+        self.scoped("from", |c| c.binding(&sg.from))?;
+        let port = self.scoped("port", |c| {
+            let p = &sg.port;
+            if p.path.is_none() && p.by.is_none() && p.default.is_none() {
+                return Err(c.error("give the port a `path`, a `by` lookup or a `default`"));
+            }
+            let by = (p.by.as_ref())
+                .map(|b| {
+                    let map = b.map.iter().map(|(k, v)| (k.clone(), *v)).collect();
+                    Ok::<_, CompileError>((c.path(&b.path)?, map))
+                })
+                .transpose()?;
+            Ok(Port {
+                path: p.path.as_deref().map(|x| c.path(x)).transpose()?,
+                by,
+                default: p.default,
+            })
+        })?;
+        Ok(Check::SgAdmits(SgAdmits {
+            from: sg.from.clone(),
+            from_groups: self.scoped("from_groups", |c| c.path(&sg.from_groups))?,
+            groups: self.scoped("groups", |c| c.path(&sg.groups))?,
+            port,
+        }))
     }
 
     fn bind(&mut self, name: &Option<String>) -> Result<()> {
@@ -503,5 +542,106 @@ impl Compiler<'_> {
             quantifier: r.quantifier,
             if_none: r.if_none.unwrap_or(Absent::Pass),
         })))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::rules::{Settings, parse_rule};
+
+    /// A minimal rule; each case replaces its `assert:` list.
+    fn rule(assert: &str) -> String {
+        format!(
+            "code: TST100\nname: thing-without-x\nseverity: warning\ncategory: test\nsummary: s\nmessage: \"{{resource}} lacks X\"\ndocs: {{what: w, why: y, bad: b, good: g, fix: f}}\nselect: {{types: [AWS::S3::Bucket]}}\nexamples: {{fail: {{}}}}\nassert:\n{assert}"
+        )
+    }
+
+    /// The error's message and the 1-based line it points at.
+    fn error(assert: &str) -> (String, usize) {
+        let text = rule(assert);
+        match parse_rule("t.yaml", &text, &Settings::defaults()) {
+            Ok(_) => panic!("expected an error for:\n{assert}"),
+            Err(e) => {
+                let line = e
+                    .span_start()
+                    .map_or(0, |s| text[..s].matches('\n').count() + 1);
+                (e.message, line)
+            }
+        }
+    }
+
+    #[test]
+    fn valid_checks_of_every_operator_compile() {
+        let assert = "  - {path: /Properties/X, exists: true, absent: fail}\n  - all: [{path: /A, equals: 1}, {any: [{path: /B, matches: '^x'}, {not: {path: /C, nonempty: true}}]}]\n  - {if: {path: /D, equals: true}, then: {path: /E, exists: true}}\n  - {each: /Properties/Tags/*, check: {path: /Key, not_equals: ''}}\n  - {some: /Properties/Tags/*, absent: pass, check: {path: /Key, equals: k}}\n  - by_type: {AWS::S3::Bucket: {path: /F, exists: true}}\n  - follow: {path: /Properties/Role, types: [AWS::IAM::Role], as: role, check: {on: role, check: {path: /G, exists: true}}}\n    message: \"{resource} and {role}\"\n  - {referenced_by: {types: [Output], if_none: fail}}\n  - {iam_allows: {actions: ['s3:GetObject']}}\n";
+        let parsed = parse_rule("t.yaml", &rule(assert), &Settings::defaults());
+        assert!(parsed.is_ok(), "{:?}", parsed.err().map(|e| e.message));
+        assert_eq!(parsed.map(|r| r.assertions.len()).ok(), Some(9));
+    }
+
+    #[test]
+    fn mistakes_point_at_their_key() {
+        let cases: [(&str, &str, usize); 12] = [
+            ("  - {path: /X, exsts: true}\n", "unknown field `exsts`", 11),
+            ("  - {path: /X}\n", "a check needs an operator", 11),
+            (
+                "  - {path: /X, exists: true, all: []}\n",
+                "exactly one operator",
+                11,
+            ),
+            (
+                "  - all:\n      - {path: /X, exists: true, message: m}\n",
+                "belong to a top-level assertion",
+                12,
+            ),
+            (
+                "  - {then: {path: /X, exists: true}}\n",
+                "`then` needs an `if`",
+                11,
+            ),
+            (
+                "  - {each: /X, check: {path: /Y, exists: true}, path: /Z}\n",
+                "`path` belongs to value tests",
+                11,
+            ),
+            (
+                "  - {not: {path: /X, exists: true}, check: {path: /Y, exists: true}}\n",
+                "`check` belongs to",
+                11,
+            ),
+            (
+                "  - {on: role, check: {path: /Y, exists: true}}\n",
+                "`role` is not bound here",
+                11,
+            ),
+            ("  - {path: X, exists: true}\n", "is not a JSON pointer", 11),
+            (
+                "  - path: /X\n    matches: '('\n",
+                "invalid regular expression",
+                12,
+            ),
+            (
+                "  - path: /X\n    exists: true\n    message: \"{nope}\"\n",
+                "unknown placeholder `{nope}`",
+                13,
+            ),
+            (
+                "  - path: /X\n    exists: true\n    fix: {applicability: safe, title: t, ops: [{set: /X}]}\n",
+                "this operation needs a `value`",
+                13,
+            ),
+        ];
+        for (assert, message, line) in cases {
+            let (got, at) = error(assert);
+            assert!(got.contains(message), "{assert}: {got}");
+            assert_eq!(at, line, "{assert}: {got}");
+        }
+    }
+
+    #[test]
+    fn fn_sub_syntax_in_messages_is_text() {
+        let assert =
+            "  - path: /X\n    exists: true\n    message: \"{resource} in ${AWS::Region}\"\n";
+        let parsed = parse_rule("t.yaml", &rule(assert), &Settings::defaults());
+        assert!(parsed.is_ok(), "{:?}", parsed.err().map(|e| e.message));
     }
 }

@@ -7,6 +7,7 @@
 pub mod check;
 mod compile;
 pub mod meta;
+pub mod placeholders;
 pub mod plan;
 mod registry;
 pub mod spec;
@@ -14,14 +15,14 @@ pub mod spec;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use miette::{NamedSource, SourceSpan};
 use serde_json::Value as Json;
 
+use crate::load::spanned::{FileKind, SourceError, deserialize, span_of};
 use crate::load::{self, Syntax};
-use crate::model::node::{Node, Span};
+use crate::model::node::Span;
 use check::{Check, PathPattern, TypeGlob};
 pub use registry::{Info, Kind, META_CATEGORY, RuleSet};
-pub use spec::{Applicability, Docs, FixSpec, Severity};
+pub use spec::{Applicability, Docs, Severity};
 
 /// A compiled rule.
 #[derive(Debug)]
@@ -74,15 +75,14 @@ pub struct Assertion {
     pub message: Option<String>,
     /// Report location override (a path on the subject).
     pub at: Option<PathPattern>,
-    /// Declared fix.
-    pub fix: Option<FixSpec>,
+    pub fix: Option<plan::Fix>,
     /// Whether an undecidable check is reported as "cannot verify".
     pub report_unknown: bool,
 }
 
 impl Rule {
     /// The best fix the rule offers (for listings and the JSON `fix` field).
-    pub fn fix(&self) -> Option<&FixSpec> {
+    pub fn fix(&self) -> Option<&plan::Fix> {
         self.assertions
             .iter()
             .filter_map(|a| a.fix.as_ref())
@@ -115,38 +115,17 @@ mod embedded {
     include!(concat!(env!("OUT_DIR"), "/builtin_rules.rs"));
 }
 
-/// A rule file that could not be used, shown inside the file with miette.
-#[derive(Debug, thiserror::Error, miette::Diagnostic)]
-#[error("{message}")]
-#[diagnostic(code(tap_lint::rule_file))]
-pub struct RuleFileError {
-    /// What is wrong.
-    pub message: String,
-    #[source_code]
-    src: NamedSource<String>,
-    #[label("{label}")]
-    span: Option<SourceSpan>,
-    label: String,
-    #[help]
-    help: Option<String>,
-}
+/// A rule file that could not be used, shown inside the file.
+pub type RuleFileError = SourceError;
 
-impl RuleFileError {
-    fn new(
-        name: &str,
-        text: &str,
-        span: Option<Span>,
-        message: String,
-        help: Option<String>,
-    ) -> Self {
-        RuleFileError {
-            label: "here".into(),
-            src: NamedSource::new(name, text.to_string()),
-            span: span.map(|s| SourceSpan::from(s.range())),
-            message: format!("{name}: {message}"),
-            help,
-        }
-    }
+fn rule_error(
+    name: &str,
+    text: &str,
+    span: Option<Span>,
+    message: String,
+    help: Option<String>,
+) -> SourceError {
+    SourceError::new(FileKind::Rule, name, text, span, message, help)
 }
 
 /// Whether a file in a rule folder is a rule (not an example or data).
@@ -174,7 +153,7 @@ impl RuleSet {
     /// Loads every rule file under a folder (examples and hidden files are skipped).
     pub fn load_dir(dir: &Path, settings: &Settings) -> Result<Vec<Rule>, RuleFileError> {
         if !dir.is_dir() {
-            return Err(RuleFileError::new(
+            return Err(rule_error(
                 &dir.display().to_string(),
                 "",
                 None,
@@ -193,9 +172,8 @@ impl RuleSet {
             .into_iter()
             .map(|path| {
                 let name = path.display().to_string();
-                let text = crate::read::read_text(&path).map_err(|e| {
-                    RuleFileError::new(&name, "", None, format!("cannot read: {e}"), None)
-                })?;
+                let text = crate::read::read_text(&path)
+                    .map_err(|e| rule_error(&name, "", None, format!("cannot read: {e}"), None))?;
                 let mut rule = parse_rule(&name, &text, settings)?;
                 rule.origin = Some(path);
                 Ok(rule)
@@ -253,7 +231,7 @@ fn duplicate(what: &str, value: &str, rule: &Rule) -> RuleFileError {
         || format!("built-in rule {}", rule.code),
         |p| p.display().to_string(),
     );
-    RuleFileError::new(
+    rule_error(
         &origin,
         "",
         None,
@@ -265,60 +243,16 @@ fn duplicate(what: &str, value: &str, rule: &Rule) -> RuleFileError {
 /// Parses and compiles one rule file, turning every error into one that points into the file.
 pub fn parse_rule(name: &str, text: &str, settings: &Settings) -> Result<Rule, RuleFileError> {
     let root = load::parse(text.as_bytes(), Syntax::Yaml)
-        .map_err(|e| RuleFileError::new(name, text, e.span, e.message, e.help))?;
-    let json = root.to_json();
-    let spec: spec::RuleSpec = serde_path_to_error::deserialize(&json).map_err(|e| {
-        let mut keys: Vec<String> = e
-            .path()
-            .iter()
-            .map(|seg| {
-                seg.to_string()
-                    .trim_matches(|c| c == '[' || c == ']')
-                    .to_string()
-            })
-            .collect();
-        // serde names an unknown field in its message, not its path: point at the key itself.
-        let message = e.inner().to_string();
-        if let Some(field) = message
-            .strip_prefix("unknown field `")
-            .and_then(|m| m.split('`').next())
-        {
-            keys.push(field.to_string());
-        }
-        let span = span_of(&root, &keys);
-        RuleFileError::new(
-            name,
-            text,
-            Some(span),
-            e.inner().to_string(),
-            Some("the rule format is described in README.md, `Writing a rule`".into()),
-        )
+        .map_err(|e| rule_error(name, text, e.span, e.message, e.help))?;
+    let spec: spec::RuleSpec = deserialize(&root.to_json()).map_err(|e| {
+        let help = "the rule format is described in README.md, `Writing a rule`";
+        let span = span_of(&root, &e.keys);
+        rule_error(name, text, Some(span), e.message, Some(help.into()))
     })?;
     let mut rule = compile::compile(spec, settings).map_err(|e| {
         let span = span_of(&root, &e.path);
-        RuleFileError::new(name, text, Some(span), e.message, None)
+        rule_error(name, text, Some(span), e.message, None)
     })?;
     rule.source = name.to_string();
     Ok(rule)
-}
-
-/// The span of the deepest node that exists along a key path (keys are labelled at their key).
-pub(crate) fn span_of(root: &Node, keys: &[String]) -> Span {
-    let mut node = root;
-    let mut span = root.span;
-    for key in keys {
-        if let Some(entry) = node.as_map().and_then(|m| m.entry(key)) {
-            span = entry.key_span;
-            node = &entry.value;
-        } else if let Some(item) = node
-            .as_seq()
-            .and_then(|s| key.parse::<usize>().ok().and_then(|i| s.get(i)))
-        {
-            span = item.span;
-            node = item;
-        } else {
-            break;
-        }
-    }
-    span
 }

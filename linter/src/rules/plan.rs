@@ -2,8 +2,9 @@
 
 use serde_json::Value as Json;
 
+use crate::model::pointer;
 use crate::model::template::Template;
-use crate::rules::{Applicability, FixSpec};
+use crate::rules::{Applicability, placeholders};
 
 /// One structural edit.
 #[derive(Clone, Debug, PartialEq)]
@@ -40,9 +41,65 @@ pub struct FixPlan {
     pub ops: Vec<Op>,
 }
 
+/// A declared fix, compiled: its operations know their kind and target, and [`resolve`] turns
+/// them into a [`FixPlan`] for each finding.
+#[derive(Clone, Debug)]
+pub struct Fix {
+    pub applicability: Applicability,
+    pub title: String,
+    /// The CDK property to change in the source, for `cdk.out` templates.
+    pub cdk: Option<String>,
+    /// Empty for display-only suggestions.
+    pub ops: Vec<FixOp>,
+}
+
+/// One declared operation, on the subject or on the resource bound to `on`.
+#[derive(Clone, Debug)]
+pub struct FixOp {
+    pub on: Option<String>,
+    pub action: Action,
+}
+
+/// What a declared operation does; values may hold `{placeholders}` and `{setting: name}`.
+#[derive(Clone, Debug)]
+pub enum Action {
+    Set(Target, Json),
+    SetIfAbsent(Target, Json),
+    Remove(Target),
+    Append(Target, Json),
+    /// Add an entry to a template section when it is missing; the name may hold placeholders.
+    Add(Section, String, Json),
+}
+
+/// Where an operation applies.
+#[derive(Clone, Debug)]
+pub enum Target {
+    /// The node the check failed at (`{path}`), for rules that check several properties.
+    Failure,
+    /// Keys relative to the resource.
+    Path(Vec<String>),
+}
+
+/// The template sections a fix may add entries to.
+#[derive(Clone, Copy, Debug)]
+pub enum Section {
+    Parameters,
+    Resources,
+    Outputs,
+}
+
+impl Section {
+    fn key(self) -> &'static str {
+        match self {
+            Section::Parameters => "Parameters",
+            Section::Resources => "Resources",
+            Section::Outputs => "Outputs",
+        }
+    }
+}
+
 /// What a fix's templates may refer to.
 pub struct Context<'a> {
-    /// The template.
     pub t: &'a Template,
     /// The subject's item.
     pub subject: usize,
@@ -54,20 +111,11 @@ pub struct Context<'a> {
     pub settings: &'a std::collections::BTreeMap<String, Json>,
 }
 
-/// Splits an RFC 6901 pointer into unescaped segments.
-pub fn split_pointer(pointer: &str) -> Vec<String> {
-    pointer
-        .split('/')
-        .skip(1)
-        .map(|s| s.replace("~1", "/").replace("~0", "~"))
-        .collect()
-}
-
-/// Resolves a declared fix; `None` when it cannot apply here (a placeholder has no value, or the
-/// fix only suggests).
-pub fn resolve(spec: &FixSpec, cx: &Context<'_>) -> Option<FixPlan> {
+/// Resolves a declared fix; `None` when it cannot apply here (a placeholder has no value, or a
+/// bound resource is not in the template).
+pub fn resolve(fix: &Fix, cx: &Context<'_>) -> Option<FixPlan> {
     let mut ops = Vec::new();
-    for op in &spec.ops {
+    for op in &fix.ops {
         let base = match &op.on {
             Some(name) => {
                 let id = cx.vars.iter().rev().find(|(k, _)| k == name)?.1.as_str();
@@ -75,46 +123,32 @@ pub fn resolve(spec: &FixSpec, cx: &Context<'_>) -> Option<FixPlan> {
             }
             None => cx.subject,
         };
-        let base_pointer = split_pointer(&cx.t.pointer(base));
-        let target = |path: &str| -> Option<Vec<String>> {
-            if path == "{path}" {
-                return Some(split_pointer(cx.failure_pointer));
+        let target = |target: &Target| -> Vec<String> {
+            match target {
+                Target::Failure => pointer::split(cx.failure_pointer),
+                Target::Path(rel) => {
+                    let mut segs = pointer::split(&cx.t.pointer(base));
+                    segs.extend(rel.iter().cloned());
+                    segs
+                }
             }
-            let mut segs = base_pointer.clone();
-            segs.extend(split_pointer(path));
-            Some(segs)
         };
-        let value = match &op.value {
-            Some(v) => Some(render(v, cx)?),
-            None => None,
-        };
-        let (pointer, kind) = if let Some(p) = &op.set {
-            (target(p)?, OpKind::Set(value?))
-        } else if let Some(p) = &op.set_if_absent {
-            (target(p)?, OpKind::SetIfAbsent(value?))
-        } else if let Some(p) = &op.remove {
-            (target(p)?, OpKind::Remove)
-        } else if let Some(p) = &op.append {
-            (target(p)?, OpKind::Append(value?))
-        } else {
-            let (section, name) = if let Some(n) = &op.add_parameter {
-                ("Parameters", n)
-            } else if let Some(n) = &op.add_resource {
-                ("Resources", n)
-            } else {
-                ("Outputs", op.add_output.as_ref()?)
-            };
-            (
-                vec![section.to_string(), render_text(name, cx)?],
-                OpKind::SetIfAbsent(value?),
-            )
+        let (pointer, kind) = match &op.action {
+            Action::Set(t, v) => (target(t), OpKind::Set(render(v, cx)?)),
+            Action::SetIfAbsent(t, v) => (target(t), OpKind::SetIfAbsent(render(v, cx)?)),
+            Action::Remove(t) => (target(t), OpKind::Remove),
+            Action::Append(t, v) => (target(t), OpKind::Append(render(v, cx)?)),
+            Action::Add(section, name, v) => (
+                vec![section.key().to_string(), render_text(name, cx)?],
+                OpKind::SetIfAbsent(render(v, cx)?),
+            ),
         };
         ops.push(Op { pointer, kind });
     }
     Some(FixPlan {
-        applicability: spec.applicability,
-        title: spec.title.clone(),
-        cdk: spec.cdk.clone(),
+        applicability: fix.applicability,
+        title: fix.title.clone(),
+        cdk: fix.cdk.clone(),
         ops,
     })
 }
@@ -141,32 +175,10 @@ fn render(value: &Json, cx: &Context<'_>) -> Option<Json> {
     })
 }
 
-/// Replaces `{name}` placeholders; `${...}` (Fn::Sub variables) is left alone. `None` when a
-/// placeholder has no value here, so the fix is not offered rather than written wrongly.
+/// Fills `{name}` placeholders (the grammar of [`placeholders`]). `None` when a placeholder has
+/// no value here, so the fix is not offered rather than written wrongly.
 fn render_text(text: &str, cx: &Context<'_>) -> Option<String> {
-    let mut out = String::with_capacity(text.len());
-    let mut rest = text;
-    while let Some(open) = rest.find('{') {
-        out.push_str(&rest[..open]);
-        let after = &rest[open + 1..];
-        let dollar = out.ends_with('$');
-        match after.find('}') {
-            Some(close) if !dollar && is_name(&after[..close]) => {
-                out.push_str(&lookup(&after[..close], cx)?);
-                rest = &after[close + 1..];
-            }
-            _ => {
-                out.push('{');
-                rest = after;
-            }
-        }
-    }
-    out.push_str(rest);
-    Some(out)
-}
-
-fn is_name(s: &str) -> bool {
-    !s.is_empty() && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+    placeholders::fill(text, |name| lookup(name, cx))
 }
 
 fn lookup(name: &str, cx: &Context<'_>) -> Option<String> {

@@ -28,8 +28,9 @@ pub struct RuleSpec {
     pub settings: BTreeMap<String, Json>,
     /// Which resources the rule looks at.
     pub select: SelectSpec,
-    /// What must hold for each selected resource; each failing assertion is a finding.
-    pub assert: Vec<AssertionSpec>,
+    /// What must hold for each selected resource; each failing assertion is a finding. Each is
+    /// a check plus the [`ReportSpec`] keys, compiled by the operator it uses.
+    pub assert: Vec<Json>,
     /// What the rule's own examples must produce.
     pub examples: ExamplesSpec,
 }
@@ -84,18 +85,72 @@ pub struct Docs {
 pub struct SelectSpec {
     /// Resource type globs (`AWS::S3::Bucket`, `Custom::*`, `*`).
     pub types: Vec<String>,
-    /// A precondition: resources for which it does not pass are not checked.
+    /// A precondition check: resources for which it does not pass are not checked.
     #[serde(default)]
-    pub r#where: Option<Box<CheckSpec>>,
+    pub r#where: Option<Json>,
 }
 
-/// One assertion: a check plus how to report its failure (`message`, `at`, `fix`).
-pub type AssertionSpec = CheckSpec;
-
-/// A check: exactly one operator group (a leaf test on `path`, or a combinator).
+/// The keys of an assertion that say how its failures are reported; the rest of the assertion
+/// is its check. Only a top-level assertion under `assert:` may use them.
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct CheckSpec {
+pub struct ReportSpec {
+    /// Replaces the rule's message for this assertion.
+    pub message: Option<String>,
+    /// Report at this path of the subject instead of where the check failed.
+    pub at: Option<String>,
+    /// The automatic fix for this assertion's failures.
+    pub fix: Option<FixSpec>,
+    /// `report` turns "cannot be known statically" into an info finding ("cannot verify")
+    /// instead of skipping silently.
+    pub on_unknown: Option<OnUnknown>,
+}
+
+/// The keys of [`ReportSpec`], split off an assertion before its check is compiled.
+pub const REPORT_KEYS: [&str; 4] = ["message", "at", "fix", "on_unknown"];
+
+/// The operator keys of a check besides the value tests; a check has exactly one operator.
+pub const OPERATORS: [&str; 12] = [
+    "all",
+    "any",
+    "not",
+    "if",
+    "on",
+    "each",
+    "some",
+    "by_type",
+    "follow",
+    "referenced_by",
+    "iam_allows",
+    "sg_admits",
+];
+
+/// The value tests of a leaf check: any number of them, on the nodes at one `path`.
+pub const LEAF_TESTS: [&str; 18] = [
+    "exists",
+    "equals",
+    "not_equals",
+    "one_of",
+    "not_one_of",
+    "matches",
+    "not_matches",
+    "contains",
+    "gt",
+    "gte",
+    "lt",
+    "lte",
+    "mentions_suffix",
+    "known",
+    "key_matches",
+    "captures",
+    "opens_any_port",
+    "nonempty",
+];
+
+/// A leaf check: value tests on the nodes at `path`, which must all hold.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LeafSpec {
     /// JSON pointer relative to the current node; `*` matches every element, `**` every descendant.
     pub path: Option<String>,
     /// Outcome when the path does not exist: `pass` (default), `fail` or `skip`.
@@ -106,23 +161,16 @@ pub struct CheckSpec {
     pub equals: Option<Json>,
     /// The value differs from this (a missing value passes unless `absent: fail`).
     pub not_equals: Option<Json>,
-    /// The value equals one of these.
     pub one_of: Option<Vec<Json>>,
-    /// The value equals none of these.
     pub not_one_of: Option<Vec<Json>>,
     /// The value (as text) matches this regular expression.
     pub matches: Option<String>,
-    /// The value (as text) does not match this regular expression.
     pub not_matches: Option<String>,
     /// A list contains this element, or a string this substring.
     pub contains: Option<Json>,
-    /// Number comparisons.
     pub gt: Option<Json>,
-    /// Number comparisons.
     pub gte: Option<Json>,
-    /// Number comparisons.
     pub lt: Option<Json>,
-    /// Number comparisons.
     pub lte: Option<Json>,
     /// The value references the environment-suffix parameter or contains the literal suffix.
     pub mentions_suffix: Option<bool>,
@@ -136,46 +184,90 @@ pub struct CheckSpec {
     pub opens_any_port: Option<Json>,
     /// A list, mapping or string is not empty.
     pub nonempty: Option<bool>,
+}
 
-    /// Every sub-check passes.
-    pub all: Option<Vec<CheckSpec>>,
-    /// At least one sub-check passes.
-    pub any: Option<Vec<CheckSpec>>,
-    /// The sub-check fails.
-    pub not: Option<Box<CheckSpec>>,
-    /// Every node at `each` passes `check`.
-    pub each: Option<String>,
-    /// At least one node at `some` passes `check`.
-    pub some: Option<String>,
-    /// Evaluate `check` on this bound resource (`subject` or an `as` name) instead.
-    pub on: Option<String>,
-    /// The check for `each`/`some`/`on`.
-    pub check: Option<Box<CheckSpec>>,
-    /// A condition: when it passes, `then` must pass; otherwise the check passes.
+/// `all: [checks]`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AllSpec {
+    pub all: Vec<Json>,
+}
+
+/// `any: [checks]`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AnySpec {
+    pub any: Vec<Json>,
+}
+
+/// `not: check`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NotSpec {
+    pub not: Json,
+}
+
+/// `if: check, then: check`: when the condition passes, `then` must; otherwise the check passes.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IfSpec {
     #[serde(rename = "if")]
-    pub when: Option<Box<CheckSpec>>,
-    /// The check that applies when `if` passes.
-    pub then: Option<Box<CheckSpec>>,
-    /// A different check per resource type glob; types not listed pass.
-    pub by_type: Option<BTreeMap<String, CheckSpec>>,
-    /// Follow references from a path to related resources.
-    pub follow: Option<Box<FollowSpec>>,
-    /// Find the resources that reference the current one.
-    pub referenced_by: Option<Box<ReferencedBySpec>>,
-    /// The current IAM role's attached policies allow actions.
-    pub iam_allows: Option<IamAllowsSpec>,
-    /// The current resource's security groups admit traffic from another resource's groups.
-    pub sg_admits: Option<SgAdmitsSpec>,
+    pub when: Json,
+    pub then: Option<Json>,
+}
 
-    /// Assertions only: replaces the rule's message for this assertion.
-    pub message: Option<String>,
-    /// Assertions only: report at this path of the subject instead of where the check failed.
-    pub at: Option<String>,
-    /// Assertions only: the automatic fix for this assertion's failures.
-    pub fix: Option<FixSpec>,
-    /// Assertions only: `report` turns "cannot be known statically" into an info finding
-    /// ("cannot verify") instead of skipping silently.
-    pub on_unknown: Option<OnUnknown>,
+/// `on: binding, check: check`: the check evaluated on a bound resource.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OnSpec {
+    pub on: String,
+    pub check: Option<Json>,
+}
+
+/// `each: path` (every node passes) or `some: path` (at least one does), with its `check`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EachSpec {
+    pub each: Option<String>,
+    pub some: Option<String>,
+    pub check: Option<Json>,
+    /// Outcome when the path matches nothing: `pass` for `each`, `fail` for `some` by default.
+    pub absent: Option<Absent>,
+}
+
+/// `by_type: {glob: check}`: a different check per resource type; types not listed pass.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ByTypeSpec {
+    pub by_type: BTreeMap<String, Json>,
+}
+
+/// `follow: {...}`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FollowOp {
+    pub follow: FollowSpec,
+}
+
+/// `referenced_by: {...}`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReferencedByOp {
+    pub referenced_by: ReferencedBySpec,
+}
+
+/// `iam_allows: {...}`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IamAllowsOp {
+    pub iam_allows: IamAllowsSpec,
+}
+
+/// `sg_admits: {...}`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SgAdmitsOp {
+    pub sg_admits: SgAdmitsSpec,
 }
 
 /// What an assertion does when its check cannot be decided statically.
@@ -228,7 +320,7 @@ pub struct FollowSpec {
     pub r#as: Option<String>,
     /// The check on each related resource; without it, "at least one related resource exists".
     #[serde(default)]
-    pub check: Option<Box<CheckSpec>>,
+    pub check: Option<Json>,
     /// `all` (default) or `any` related resources must pass.
     #[serde(default)]
     pub quantifier: Quantifier,
@@ -251,7 +343,7 @@ pub struct ReferencedBySpec {
     pub r#as: Option<String>,
     /// The check on each referrer; without it, "at least one referrer exists".
     #[serde(default)]
-    pub check: Option<Box<CheckSpec>>,
+    pub check: Option<Json>,
     /// `all` (default) or `any` referrers must pass.
     #[serde(default)]
     pub quantifier: Quantifier,

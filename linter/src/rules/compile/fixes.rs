@@ -1,12 +1,14 @@
-//! Validating declared fixes: operation shapes, target paths and the settings their values use.
+//! Compiling declared fixes: each operation becomes one [`Action`] with its target parsed, so
+//! resolving a fix for a finding never re-discovers which keys an author wrote.
 
 use serde_json::Value as Json;
 
 use super::{Compiler, Result};
+use crate::rules::plan::{Action, Fix, FixOp, Section, Target};
 use crate::rules::spec;
 
 impl Compiler<'_> {
-    pub(super) fn validate_fix(&mut self, fix: &spec::FixSpec) -> Result<()> {
+    pub(super) fn fix(&mut self, fix: &spec::FixSpec) -> Result<Fix> {
         if fix.title.trim().is_empty() {
             return self.scoped("title", |c| Err(c.error("a fix needs a title")));
         }
@@ -15,35 +17,67 @@ impl Compiler<'_> {
                 Err(c.error("a safe or unsafe fix needs at least one operation"))
             });
         }
-        for (i, op) in fix.ops.iter().enumerate() {
-            self.scoped("ops", |c| {
-                c.scoped(&i.to_string(), |c| {
-                    let targets = [&op.set, &op.set_if_absent, &op.remove, &op.append];
-                    let adds = [&op.add_parameter, &op.add_resource, &op.add_output];
-                    let n = targets.iter().filter(|t| t.is_some()).count() + adds.iter().filter(|t| t.is_some()).count();
-                    if n != 1 {
-                        return Err(c.error("an operation is exactly one of set, set_if_absent, remove, append, add_parameter, add_resource, add_output"));
-                    }
-                    for t in targets.into_iter().flatten() {
-                        // `{path}` stands for the failing node's path (for rules that check several properties).
-                        if t != "{path}" {
-                            c.path(t)?;
-                        }
-                    }
-                    if op.remove.is_none() && op.value.is_none() {
-                        return Err(c.error("this operation needs a `value`"));
-                    }
-                    if let Some(v) = &op.value {
-                        c.scoped("value", |c| c.settings_exist(v))?;
-                    }
-                    if let Some(on) = &op.on {
-                        c.binding(on)?;
-                    }
-                    Ok(())
-                })
-            })?;
+        let ops = self.scoped("ops", |c| {
+            (fix.ops.iter().enumerate())
+                .map(|(i, op)| c.scoped(&i.to_string(), |c| c.fix_op(op)))
+                .collect::<Result<Vec<_>>>()
+        })?;
+        Ok(Fix {
+            applicability: fix.applicability,
+            title: fix.title.clone(),
+            cdk: fix.cdk.clone(),
+            ops,
+        })
+    }
+
+    fn fix_op(&mut self, op: &spec::FixOpSpec) -> Result<FixOp> {
+        let targets = [
+            ("set", &op.set),
+            ("set_if_absent", &op.set_if_absent),
+            ("remove", &op.remove),
+            ("append", &op.append),
+            ("add_parameter", &op.add_parameter),
+            ("add_resource", &op.add_resource),
+            ("add_output", &op.add_output),
+        ];
+        let mut given = targets.iter().filter_map(|(k, v)| Some((*k, v.as_ref()?)));
+        let (Some((key, arg)), None) = (given.next(), given.next()) else {
+            return Err(self.error("an operation is exactly one of set, set_if_absent, remove, append, add_parameter, add_resource, add_output"));
+        };
+        if let Some(on) = &op.on {
+            self.binding(on)?;
         }
-        Ok(())
+        let value = match (&op.value, key) {
+            (None, "remove") => Json::Null,
+            (None, _) => return Err(self.error("this operation needs a `value`")),
+            (Some(v), _) => {
+                self.scoped("value", |c| c.settings_exist(v))?;
+                v.clone()
+            }
+        };
+        let action = match key {
+            "set" => Action::Set(self.target(arg)?, value),
+            "set_if_absent" => Action::SetIfAbsent(self.target(arg)?, value),
+            "remove" => Action::Remove(self.target(arg)?),
+            "append" => Action::Append(self.target(arg)?, value),
+            "add_parameter" => Action::Add(Section::Parameters, arg.clone(), value),
+            "add_resource" => Action::Add(Section::Resources, arg.clone(), value),
+            _ => Action::Add(Section::Outputs, arg.clone(), value),
+        };
+        Ok(FixOp {
+            on: op.on.clone(),
+            action,
+        })
+    }
+
+    /// `{path}` stands for the failing node (for rules that check several properties); anything
+    /// else is a pointer relative to the resource the operation applies to.
+    fn target(&self, text: &str) -> Result<Target> {
+        if text == "{path}" {
+            return Ok(Target::Failure);
+        }
+        self.path(text)?;
+        Ok(Target::Path(crate::model::pointer::split(text)))
     }
 
     /// Checks every `{setting: name}` inside a value (fix values nest them) names a setting.

@@ -4,10 +4,10 @@ use serde_json::Value as Json;
 
 use super::{Compiler, Result};
 use crate::rules::check::{CompareOp, Test};
-use crate::rules::spec::CheckSpec;
+use crate::rules::spec::LeafSpec;
 
 impl Compiler<'_> {
-    pub(super) fn leaf_tests(&mut self, s: &CheckSpec) -> Result<Vec<Test>> {
+    pub(super) fn leaf_tests(&mut self, s: &LeafSpec) -> Result<Vec<Test>> {
         let mut tests = Vec::new();
         if let Some(e) = s.exists {
             tests.push(Test::Exists(e));
