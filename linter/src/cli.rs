@@ -230,7 +230,8 @@ fn load_config(args: &RuleArgs) -> miette::Result<Option<Config>> {
 }
 
 fn load_rules(args: &RuleArgs, config: Option<&Config>) -> miette::Result<RuleSet> {
-    let mut settings = settings(args)?;
+    let cli = settings(args)?;
+    let mut settings = cli.clone();
     if let Some(c) = config {
         for (k, v) in c.settings() {
             settings
@@ -258,6 +259,13 @@ fn load_rules(args: &RuleArgs, config: Option<&Config>) -> miette::Result<RuleSe
             help = "pass --rules DIR with rule files, or drop --no-builtin",
             "no rules to run"
         );
+    }
+    let known = set.known_settings();
+    for (key, value) in &cli.values {
+        if let Err((message, help)) = Settings::check(&known, key, value) {
+            let help = help.unwrap_or_else(|| format!("write --set {key}=VALUE"));
+            miette::bail!(help = help, "--set {key}: {message}");
+        }
     }
     if let Some(c) = config {
         c.check_settings(&set)?;
@@ -369,6 +377,19 @@ fn explain_rule(info: &Info<'_>, r: &Rule) -> String {
         d.fix.trim(),
         fix
     );
+    if !r.declared_settings.is_empty() {
+        out.push_str("Settings (.tap-lint.yaml `settings:` or --set NAME=VALUE)\n");
+        for (name, default) in &r.declared_settings {
+            let value = r.settings.get(name).unwrap_or(default);
+            let now = if value == default {
+                String::new()
+            } else {
+                format!(" (in force: {value})")
+            };
+            out.push_str(&format!("  {name}: {default}{now}\n"));
+        }
+        out.push('\n');
+    }
     if !d.references.is_empty() {
         out.push_str("References\n");
         for link in &d.references {

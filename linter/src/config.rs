@@ -187,32 +187,13 @@ impl Config {
         &self.spec.ignore
     }
 
-    /// Checks settings against the ones the defaults and the loaded rules declare (name and type).
+    /// Checks settings against the ones the loaded rules declare and the global ones (name and
+    /// kind of value).
     pub fn check_settings(&self, rules: &RuleSet) -> Result<(), SourceError> {
-        let mut known = Settings::defaults().values;
-        for r in rules.rules() {
-            for (k, v) in &r.declared_settings {
-                known.entry(k.clone()).or_insert_with(|| v.clone());
-            }
-        }
+        let known = rules.known_settings();
         for (key, value) in &self.spec.settings {
-            let Some(default) = known.get(key) else {
-                let names: Vec<&str> = known.keys().map(String::as_str).collect();
-                return Err(self.error(
-                    &["settings", key],
-                    format!("unknown setting `{key}`"),
-                    Some(format!("known settings: {}", names.join(", "))),
-                ));
-            };
-            if !same_kind(default, value) {
-                return Err(self.error(
-                    &["settings", key],
-                    format!(
-                        "setting `{key}` must be {}, like its default {default}",
-                        kind(default)
-                    ),
-                    None,
-                ));
+            if let Err((message, help)) = Settings::check(&known, key, value) {
+                return Err(self.error(&["settings", key], message, help));
             }
         }
         Ok(())
@@ -331,32 +312,6 @@ pub fn absolute(path: &Path) -> PathBuf {
 fn is_rule_key(set: &RuleSet, key: &str, meta_allowed: bool) -> bool {
     set.all()
         .any(|r| (meta_allowed || !r.is_meta()) && r.matches(key))
-}
-
-fn same_kind(default: &Json, value: &Json) -> bool {
-    match default {
-        Json::Null => true,
-        Json::Array(items) => value.as_array().is_some_and(|v| match items.first() {
-            Some(first) => v
-                .iter()
-                .all(|x| std::mem::discriminant(x) == std::mem::discriminant(first)),
-            None => true,
-        }),
-        Json::Number(n) if n.is_u64() => value.is_u64(),
-        d => std::mem::discriminant(d) == std::mem::discriminant(value),
-    }
-}
-
-fn kind(v: &Json) -> &'static str {
-    match v {
-        Json::Null => "anything",
-        Json::Bool(_) => "true or false",
-        Json::Number(n) if n.is_u64() => "a whole number of at least 0",
-        Json::Number(_) => "a number",
-        Json::String(_) => "a string",
-        Json::Array(_) => "a list",
-        Json::Object(_) => "a mapping",
-    }
 }
 
 /// The commented default config `tap-lint init` writes.

@@ -63,6 +63,25 @@ fn usage_errors_exit_2_with_a_hint() {
     let bad_set = run(&["--set", "oops", "fixtures/compliant/template.yaml"]);
     assert_eq!(bad_set.status.code(), Some(2));
     assert!(stderr(&bad_set).contains("is not KEY=VALUE"));
+    // A setting no loaded rule declares is a typo, not a silent no-op.
+    let unknown_set = run(&[
+        "--set",
+        "log_retention=14",
+        "fixtures/compliant/template.yaml",
+    ]);
+    assert_eq!(unknown_set.status.code(), Some(2));
+    assert!(
+        stderr(&unknown_set).contains("unknown setting `log_retention`"),
+        "{}",
+        stderr(&unknown_set)
+    );
+    let wrong_kind = run(&[
+        "--set",
+        "log_retention_days=x",
+        "fixtures/compliant/template.yaml",
+    ]);
+    assert_eq!(wrong_kind.status.code(), Some(2));
+    assert!(stderr(&wrong_kind).contains("must be a whole"));
     let bad_flag = run(&["--no-such-flag"]);
     assert_eq!(bad_flag.status.code(), Some(2));
 }

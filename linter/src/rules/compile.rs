@@ -39,12 +39,12 @@ struct Compiler<'a> {
 
 /// Compiles a rule with the effective settings (rule defaults overridden by the user's).
 pub fn compile(spec: RuleSpec, user: &Settings) -> Result<Rule> {
-    let mut settings = spec.settings.clone();
+    let mut settings = Settings::global();
+    settings.extend(spec.settings.clone());
     for (k, v) in &user.values {
-        settings.insert(k.clone(), v.clone());
-    }
-    for (k, v) in &Settings::defaults().values {
-        settings.entry(k.clone()).or_insert_with(|| v.clone());
+        if let Some(slot) = settings.get_mut(k) {
+            *slot = v.clone();
+        }
     }
     let mut c = Compiler {
         at: Vec::new(),
@@ -64,10 +64,10 @@ pub fn compile(spec: RuleSpec, user: &Settings) -> Result<Rule> {
     }
     let assertions = c.scoped("assert", |c| {
         (spec.assert.iter().enumerate())
-            .map(|(i, a)| c.scoped(&i.to_string(), |c| c.assertion(a, &spec.settings)))
+            .map(|(i, a)| c.scoped(&i.to_string(), |c| c.assertion(a)))
             .collect::<Result<Vec<_>>>()
     })?;
-    c.validate_placeholders("message", &spec.message, &spec.settings)?;
+    c.validate_placeholders("message", &spec.message)?;
     Ok(Rule {
         code: spec.code,
         name: spec.name,
@@ -139,20 +139,16 @@ impl Compiler<'_> {
         Ok(())
     }
 
-    fn validate_placeholders(
-        &mut self,
-        key: &str,
-        text: &str,
-        settings: &BTreeMap<String, Json>,
-    ) -> Result<()> {
+    /// Every placeholder names a built-in value, a binding or a setting the rule may use.
+    fn validate_placeholders(&mut self, key: &str, text: &str) -> Result<()> {
         for name in placeholders::names(text) {
             let known = BUILTIN_VARS.contains(&name)
                 || self.bindings.contains(name)
-                || settings.contains_key(name)
-                || Settings::defaults().values.contains_key(name);
+                || self.settings.contains_key(name);
             if !known {
                 let mut allowed: Vec<String> = BUILTIN_VARS.iter().map(|s| s.to_string()).collect();
                 allowed.extend(self.bindings.iter().cloned());
+                allowed.extend(self.settings.keys().cloned());
                 return self.scoped(key, |c| {
                     Err(c.error(format!(
                         "unknown placeholder `{{{name}}}`; known: {}",
@@ -236,7 +232,7 @@ impl Compiler<'_> {
     }
 
     /// One assertion: its report keys split off, the rest compiled as its check.
-    fn assertion(&mut self, json: &Json, declared: &BTreeMap<String, Json>) -> Result<Assertion> {
+    fn assertion(&mut self, json: &Json) -> Result<Assertion> {
         let (check, report) = match json {
             Json::Object(map) => {
                 let mut check = map.clone();
@@ -259,7 +255,7 @@ impl Compiler<'_> {
             .map(|f| self.scoped("fix", |c| c.fix(f)))
             .transpose()?;
         if let Some(m) = &report.message {
-            self.validate_placeholders("message", m, declared)?;
+            self.validate_placeholders("message", m)?;
         }
         Ok(Assertion {
             check: compiled,
@@ -580,7 +576,7 @@ mod tests {
 
     #[test]
     fn mistakes_point_at_their_key() {
-        let cases: [(&str, &str, usize); 12] = [
+        let cases: [(&str, &str, usize); 14] = [
             ("  - {path: /X, exsts: true}\n", "unknown field `exsts`", 11),
             ("  - {path: /X}\n", "a check needs an operator", 11),
             (
@@ -627,6 +623,17 @@ mod tests {
             (
                 "  - path: /X\n    exists: true\n    fix: {applicability: safe, title: t, ops: [{set: /X}]}\n",
                 "this operation needs a `value`",
+                13,
+            ),
+            // Settings are declared by the rule that uses them; only the suffix ones are global.
+            (
+                "  - path: /X\n    lte: {setting: log_retention_days}\n",
+                "unknown setting `log_retention_days`; declare it under `settings:`",
+                12,
+            ),
+            (
+                "  - path: /X\n    exists: true\n    message: \"{resource} outside {allowed_regions}\"\n",
+                "unknown placeholder `{allowed_regions}`",
                 13,
             ),
         ];

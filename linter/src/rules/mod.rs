@@ -49,9 +49,11 @@ pub struct Rule {
     pub expected: BTreeMap<String, usize>,
     /// The rule file on disk, when it came from one (not embedded): examples sit beside it.
     pub origin: Option<PathBuf>,
-    /// Effective settings (rule defaults overridden by the user's), for messages.
+    /// The settings the rule may use (its declared ones and the global ones), with the user's
+    /// values in place of the defaults.
     pub settings: BTreeMap<String, Json>,
-    /// The settings the rule file declares, with their defaults (config values are checked against them).
+    /// The settings the rule file declares, with their defaults; the config's and the CLI's
+    /// values are checked against them.
     pub declared_settings: BTreeMap<String, Json>,
     /// Where the rule was read from (`rules/s3/x.yaml` for built-ins), for documentation links.
     pub source: String,
@@ -90,24 +92,91 @@ impl Rule {
     }
 }
 
-/// Values rules can refer to with `{setting: name}`; the CLI and config override them.
+/// The user's setting values (CLI and config), by name. A rule sees those it declares under
+/// `settings:` (with their defaults there) and the global ones; any other name is an error.
 #[derive(Clone, Debug, Default)]
 pub struct Settings {
-    /// Name to value.
     pub values: BTreeMap<String, Json>,
 }
 
 impl Settings {
-    /// The documented defaults.
+    /// The settings every rule may use without declaring them: how physical names carry the
+    /// environment suffix, which the suffix operator (`mentions_suffix`) and several fixes share.
+    pub fn global() -> BTreeMap<String, Json> {
+        BTreeMap::from([
+            ("suffix_parameter".into(), Json::from("EnvironmentSuffix")),
+            ("env_suffix".into(), Json::Null),
+        ])
+    }
+
+    /// Only the global defaults, as a user who set nothing.
     pub fn defaults() -> Settings {
-        let mut values = BTreeMap::new();
-        values.insert("suffix_parameter".into(), Json::from("EnvironmentSuffix"));
-        values.insert("env_suffix".into(), Json::Null);
-        values.insert("allowed_regions".into(), Json::from(vec!["us-east-1"]));
-        values.insert("lifecycle_expiration_days".into(), Json::from(1095));
-        values.insert("glacier_transition_days".into(), Json::from(90));
-        values.insert("log_retention_days".into(), Json::from(30));
-        Settings { values }
+        Settings::default()
+    }
+
+    /// Whether a user's value may be given for a setting: a name some rule declares (or a global
+    /// one), and a value of the same kind as its default. The error is a message and a help.
+    pub fn check(
+        known: &BTreeMap<String, Json>,
+        key: &str,
+        value: &Json,
+    ) -> Result<(), (String, Option<String>)> {
+        let Some(default) = known.get(key) else {
+            let names: Vec<&str> = known.keys().map(String::as_str).collect();
+            return Err((
+                format!("unknown setting `{key}`"),
+                Some(format!("known settings: {}", names.join(", "))),
+            ));
+        };
+        if same_kind(default, value) {
+            Ok(())
+        } else {
+            let message = format!(
+                "setting `{key}` must be {}, like its default {default}",
+                kind(default)
+            );
+            Err((message, None))
+        }
+    }
+}
+
+impl RuleSet {
+    /// Every setting a loaded rule may use, with its default: the global ones and those the
+    /// rules declare (two rules declaring one name share the user's value).
+    pub fn known_settings(&self) -> BTreeMap<String, Json> {
+        let mut known = Settings::global();
+        for r in self.rules() {
+            for (k, v) in &r.declared_settings {
+                known.entry(k.clone()).or_insert_with(|| v.clone());
+            }
+        }
+        known
+    }
+}
+
+fn same_kind(default: &Json, value: &Json) -> bool {
+    match default {
+        Json::Null => true,
+        Json::Array(items) => value.as_array().is_some_and(|v| match items.first() {
+            Some(first) => v
+                .iter()
+                .all(|x| std::mem::discriminant(x) == std::mem::discriminant(first)),
+            None => true,
+        }),
+        Json::Number(n) if n.is_u64() => value.is_u64(),
+        d => std::mem::discriminant(d) == std::mem::discriminant(value),
+    }
+}
+
+fn kind(v: &Json) -> &'static str {
+    match v {
+        Json::Null => "anything",
+        Json::Bool(_) => "true or false",
+        Json::Number(n) if n.is_u64() => "a whole number of at least 0",
+        Json::Number(_) => "a number",
+        Json::String(_) => "a string",
+        Json::Array(_) => "a list",
+        Json::Object(_) => "a mapping",
     }
 }
 
