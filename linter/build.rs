@@ -3,6 +3,9 @@
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
+#[path = "src/rules/files.rs"]
+mod files;
+
 fn collect(dir: &Path, out: &mut Vec<PathBuf>) {
     let Ok(entries) = std::fs::read_dir(dir) else {
         return;
@@ -13,19 +16,8 @@ fn collect(dir: &Path, out: &mut Vec<PathBuf>) {
             // New rule files change their folder's mtime, so every folder is watched.
             println!("cargo:rerun-if-changed={}", path.display());
             collect(&path, out);
-        } else {
-            let name = path
-                .file_name()
-                .and_then(|n| n.to_str())
-                .unwrap_or_default();
-            let yaml = name.ends_with(".yaml") || name.ends_with(".yml");
-            if yaml
-                && !name.contains(".pass.")
-                && !name.contains(".fail.")
-                && !name.starts_with('.')
-            {
-                out.push(path);
-            }
+        } else if files::is_rule_file(&path) {
+            out.push(path);
         }
     }
 }

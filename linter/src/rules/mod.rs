@@ -6,6 +6,7 @@
 
 pub mod check;
 mod compile;
+mod files;
 pub mod meta;
 pub mod placeholders;
 pub mod plan;
@@ -21,6 +22,7 @@ use crate::load::spanned::{FileKind, SourceError, deserialize, span_of};
 use crate::load::{self, Syntax};
 use crate::model::node::Span;
 use check::{Check, PathPattern, TypeGlob};
+pub use files::is_rule_file;
 pub use registry::{Info, Kind, META_CATEGORY, RuleSet};
 pub use spec::{Applicability, Docs, Severity};
 
@@ -195,16 +197,6 @@ fn rule_error(
     help: Option<String>,
 ) -> SourceError {
     SourceError::new(FileKind::Rule, name, text, span, message, help)
-}
-
-/// Whether a file in a rule folder is a rule (not an example or data).
-pub fn is_rule_file(path: &Path) -> bool {
-    let name = path
-        .file_name()
-        .and_then(|n| n.to_str())
-        .unwrap_or_default();
-    let yaml = name.ends_with(".yaml") || name.ends_with(".yml");
-    yaml && !name.contains(".pass.") && !name.contains(".fail.") && !name.starts_with('.')
 }
 
 impl RuleSet {
