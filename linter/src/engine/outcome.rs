@@ -171,3 +171,189 @@ pub(super) fn any_of(
         Outcome::Fail(first_failure.unwrap_or_default())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// An operand of the table: `Fail1` fails at one place, `Fail2` at two, so the tables see
+    /// both which failures are reported and in what order.
+    #[derive(Clone, Copy, Debug)]
+    enum Kind {
+        Pass,
+        Skip,
+        Fail1,
+        Fail2,
+    }
+
+    const KINDS: [Kind; 4] = [Kind::Pass, Kind::Skip, Kind::Fail1, Kind::Fail2];
+
+    /// An outcome reduced to what the algebra decides: the verdict and the failure places.
+    #[derive(Clone, Debug, PartialEq, Eq)]
+    enum Seen {
+        Pass,
+        Skip,
+        Fail(Vec<String>),
+    }
+
+    /// The places of the operand at `pos`, named after it (`/1/a`, `/1/b`).
+    fn places(kind: Kind, pos: usize) -> Vec<String> {
+        match kind {
+            Kind::Pass | Kind::Skip => Vec::new(),
+            Kind::Fail1 => vec![format!("/{pos}/a")],
+            Kind::Fail2 => vec![format!("/{pos}/a"), format!("/{pos}/b")],
+        }
+    }
+
+    fn failure(pointer: &str) -> Failure {
+        Failure {
+            item: 0,
+            pointer: pointer.to_string(),
+            label: Span::default(),
+            vars: Vec::new(),
+        }
+    }
+
+    fn outcome(kind: Kind, pos: usize) -> Outcome {
+        match kind {
+            Kind::Pass => Outcome::Pass,
+            Kind::Skip => Outcome::Skip,
+            Kind::Fail1 | Kind::Fail2 => {
+                Outcome::Fail(places(kind, pos).iter().map(|p| failure(p)).collect())
+            }
+        }
+    }
+
+    fn seen(o: &Outcome) -> Seen {
+        match o {
+            Outcome::Pass => Seen::Pass,
+            Outcome::Skip => Seen::Skip,
+            Outcome::Fail(f) => Seen::Fail(f.iter().map(|f| f.pointer.clone()).collect()),
+        }
+    }
+
+    /// Every sequence of `n` operands.
+    fn combinations(n: usize) -> Vec<Vec<Kind>> {
+        (0..n).fold(vec![Vec::new()], |acc, _| {
+            acc.iter()
+                .flat_map(|prefix| {
+                    KINDS.iter().map(move |k| {
+                        let mut next = prefix.clone();
+                        next.push(*k);
+                        next
+                    })
+                })
+                .collect()
+        })
+    }
+
+    /// The verdicts as Kleene's three truth values, ordered false < unknown < true: "every one
+    /// must pass" is the minimum (true when there is none), "one passing is enough" the maximum.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+    enum Truth {
+        False,
+        Unknown,
+        True,
+    }
+
+    fn truth(kind: Kind) -> Truth {
+        match kind {
+            Kind::Pass => Truth::True,
+            Kind::Skip => Truth::Unknown,
+            Kind::Fail1 | Kind::Fail2 => Truth::False,
+        }
+    }
+
+    /// `all_of` as documented: false when any operand fails, and then it reports every failure,
+    /// in operand order; else unknown when any is unknown; else (also with no operands) true.
+    fn expected_all(ops: &[Kind]) -> Seen {
+        match ops.iter().map(|k| truth(*k)).min().unwrap_or(Truth::True) {
+            Truth::True => Seen::Pass,
+            Truth::Unknown => Seen::Skip,
+            Truth::False => Seen::Fail(
+                ops.iter()
+                    .enumerate()
+                    .flat_map(|(i, k)| places(*k, i))
+                    .collect(),
+            ),
+        }
+    }
+
+    /// `any_of` as documented: true when any operand passes; else unknown when any is unknown
+    /// (it might have passed); else false, reporting the first failing operand's places only.
+    /// With no operands the caller's `none` decides: that case is tested on its own.
+    fn expected_any(ops: &[Kind]) -> Seen {
+        match ops.iter().map(|k| truth(*k)).max() {
+            None => unreachable!("the empty case is tested apart"),
+            Some(Truth::True) => Seen::Pass,
+            Some(Truth::Unknown) => Seen::Skip,
+            Some(Truth::False) => Seen::Fail(places(ops[0], 0)),
+        }
+    }
+
+    fn operands(ops: &[Kind]) -> Vec<Outcome> {
+        ops.iter()
+            .enumerate()
+            .map(|(i, k)| outcome(*k, i))
+            .collect()
+    }
+
+    /// A few rows written out, so the reference functions above are themselves pinned.
+    #[test]
+    fn the_reference_functions_agree_with_rows_written_out() {
+        use Kind::*;
+        let f = |v: &[&str]| Seen::Fail(v.iter().map(|s| s.to_string()).collect());
+        assert_eq!(expected_all(&[]), Seen::Pass);
+        assert_eq!(expected_all(&[Pass, Skip]), Seen::Skip);
+        assert_eq!(expected_all(&[Skip, Fail1]), f(&["/1/a"]));
+        assert_eq!(
+            expected_all(&[Fail2, Pass, Fail1]),
+            f(&["/0/a", "/0/b", "/2/a"])
+        );
+        assert_eq!(expected_any(&[Fail1, Pass]), Seen::Pass);
+        assert_eq!(expected_any(&[Fail1, Skip]), Seen::Skip);
+        assert_eq!(expected_any(&[Fail1, Fail2]), f(&["/0/a"]));
+        assert_eq!(expected_any(&[Fail2, Fail1, Fail1]), f(&["/0/a", "/0/b"]));
+    }
+
+    #[test]
+    fn all_of_over_every_combination_of_up_to_three_operands() {
+        let mut rows = 0;
+        for n in 0..=3 {
+            for ops in combinations(n) {
+                let got = seen(&all_of(operands(&ops)));
+                assert_eq!(got, expected_all(&ops), "all_of {ops:?}");
+                rows += 1;
+            }
+        }
+        assert_eq!(rows, 1 + 4 + 16 + 64);
+    }
+
+    #[test]
+    fn any_of_over_every_combination_of_one_to_three_operands() {
+        let mut rows = 0;
+        for n in 1..=3 {
+            for ops in combinations(n) {
+                let got = seen(&any_of(operands(&ops), || {
+                    panic!("`none` is for no operands, called for {ops:?}")
+                }));
+                assert_eq!(got, expected_any(&ops), "any_of {ops:?}");
+                rows += 1;
+            }
+        }
+        assert_eq!(rows, 4 + 16 + 64);
+    }
+
+    #[test]
+    fn any_of_no_operands_is_what_the_caller_says() {
+        for kind in KINDS {
+            let got = seen(&any_of(Vec::new(), || outcome(kind, 9)));
+            let want = match kind {
+                Kind::Pass => Seen::Pass,
+                Kind::Skip => Seen::Skip,
+                Kind::Fail1 | Kind::Fail2 => Seen::Fail(places(kind, 9)),
+            };
+            assert_eq!(got, want, "any_of [] with none = {kind:?}");
+        }
+    }
+}
