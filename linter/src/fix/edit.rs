@@ -418,8 +418,20 @@ fn push(src: &Source<'_>, list: &Node, v: &Json) -> Result<TextEdit, String> {
     }
 }
 
+/// One-line JSON spaced as people write it (`{"a": [1, 2]}`). Built item by item: spacing
+/// serde_json's output by text replacement also rewrote strings that contain `":`.
 fn compact(v: &Json) -> String {
-    v.to_string().replace("\":", "\": ").replace(",\"", ", \"")
+    match v {
+        Json::Object(m) => {
+            let items: Vec<String> = m
+                .iter()
+                .map(|(k, v)| format!("{}: {}", Json::String(k.clone()), compact(v)))
+                .collect();
+            format!("{{{}}}", items.join(", "))
+        }
+        Json::Array(a) => format!("[{}]", a.iter().map(compact).collect::<Vec<_>>().join(", ")),
+        other => other.to_string(),
+    }
 }
 
 fn remove(src: &Source<'_>, parent: &Node, key: &str) -> Result<TextEdit, String> {
@@ -777,6 +789,23 @@ mod tests {
         assert_eq!(
             json(r#"{"a": 1}"#, set("/b", json!(2))),
             r#"{"a": 1, "b": 2}"#
+        );
+    }
+
+    #[test]
+    fn json_insert_an_object_into_a_compact_mapping() {
+        assert_eq!(
+            json(r#"{"a": 1}"#, set("/b", json!({"c": "d", "e": [1, 2]}))),
+            r#"{"a": 1, "b": {"c": "d", "e": [1, 2]}}"#
+        );
+    }
+
+    #[test]
+    fn json_insert_keeps_a_string_that_contains_quote_colon() {
+        // `"x\":y"` is the JSON of the string `x":y`: its `":` is no key separator.
+        assert_eq!(
+            json(r#"{"a": 1}"#, set("/b", json!("x\":y,\"z"))),
+            r#"{"a": 1, "b": "x\":y,\"z"}"#
         );
     }
 
