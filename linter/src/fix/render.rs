@@ -209,3 +209,167 @@ pub fn yaml_item(v: &Json, dash_indent: &str, layout: &Layout) -> String {
         other => yaml_inline(other),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn layout(unit: &str, newline: &'static str) -> Layout {
+        Layout {
+            unit: unit.to_string(),
+            newline,
+        }
+    }
+
+    #[test]
+    fn detect_takes_the_smallest_indentation_and_the_line_ending() {
+        let l = Layout::detect("a:\n    b:\n        c: 1\n");
+        assert_eq!((l.unit.as_str(), l.newline), ("    ", "\n"));
+        let l = Layout::detect("{\r\n \"a\": [\r\n  1\r\n ]\r\n}\r\n");
+        assert_eq!((l.unit.as_str(), l.newline), (" ", "\r\n"));
+        // Nothing indented yet: two spaces.
+        let l = Layout::detect(r#"{"a": 1}"#);
+        assert_eq!((l.unit.as_str(), l.newline), ("  ", "\n"));
+    }
+
+    #[test]
+    fn json_scalars_and_empty_collections_stay_on_one_line() {
+        let l = layout("  ", "\n");
+        assert_eq!(json(&json!("a\"b"), "", &l), r#""a\"b""#);
+        assert_eq!(json(&json!(1.5), "", &l), "1.5");
+        assert_eq!(json(&json!(null), "", &l), "null");
+        assert_eq!(json(&json!({}), "  ", &l), "{}");
+        assert_eq!(json(&json!([]), "  ", &l), "[]");
+    }
+
+    #[test]
+    fn json_nests_from_the_given_indent_without_trailing_commas() {
+        let l = layout("  ", "\n");
+        assert_eq!(
+            json(&json!({"a": [1, {"b": true}], "c": "d"}), "  ", &l),
+            "{\n    \"a\": [\n      1,\n      {\n        \"b\": true\n      }\n    ],\n    \"c\": \"d\"\n  }"
+        );
+    }
+
+    #[test]
+    fn json_uses_the_files_unit_and_line_ending() {
+        let l = layout(" ", "\r\n");
+        assert_eq!(
+            json(&json!({"a": [1, 2]}), "", &l),
+            "{\r\n \"a\": [\r\n  1,\r\n  2\r\n ]\r\n}"
+        );
+    }
+
+    #[test]
+    fn yaml_keys_are_plain_unless_they_would_read_otherwise() {
+        assert_eq!(yaml_key("BucketName"), "BucketName");
+        assert_eq!(yaml_key("aws:SourceArn"), "aws:SourceArn");
+        assert_eq!(yaml_key("/path/to"), "/path/to");
+        assert_eq!(yaml_key("true"), "\"true\"");
+        assert_eq!(yaml_key("No"), "\"No\"");
+        assert_eq!(yaml_key("10"), "\"10\"");
+        assert_eq!(yaml_key(""), "\"\"");
+        assert_eq!(yaml_key("a: b"), "\"a: b\"");
+        assert_eq!(yaml_key("key:"), "\"key:\"");
+        assert_eq!(yaml_key("-x"), "\"-x\"");
+        assert_eq!(yaml_key("two words"), "\"two words\"");
+    }
+
+    #[test]
+    fn yaml_inline_scalars() {
+        assert_eq!(yaml_inline(&json!("plain")), "plain");
+        assert_eq!(yaml_inline(&json!("yes")), "\"yes\"");
+        assert_eq!(yaml_inline(&json!("1.5")), "\"1.5\"");
+        assert_eq!(yaml_inline(&json!("~")), "\"~\"");
+        assert_eq!(
+            yaml_inline(&json!("arn:aws:s3:::b/*")),
+            "\"arn:aws:s3:::b/*\""
+        );
+        assert_eq!(yaml_inline(&json!(30)), "30");
+        assert_eq!(yaml_inline(&json!(false)), "false");
+        assert_eq!(yaml_inline(&json!(null)), "null");
+    }
+
+    #[test]
+    fn yaml_inline_intrinsics_take_the_short_form() {
+        assert_eq!(yaml_inline(&json!({"Ref": "Bucket"})), "!Ref Bucket");
+        assert_eq!(
+            yaml_inline(&json!({"Condition": "IsProd"})),
+            "!Condition IsProd"
+        );
+        assert_eq!(
+            yaml_inline(&json!({"Fn::GetAtt": ["Role", "Arn"]})),
+            "!GetAtt Role.Arn"
+        );
+        assert_eq!(
+            yaml_inline(&json!({"Fn::GetAtt": ["A", "B", "C"]})),
+            "!GetAtt [A, B, C]"
+        );
+        assert_eq!(
+            yaml_inline(&json!({"Fn::Sub": "${Name}-x"})),
+            "!Sub \"${Name}-x\""
+        );
+        assert_eq!(
+            yaml_inline(&json!({"Fn::Join": ["-", ["a", {"Ref": "B"}]]})),
+            "!Join [\"-\", [a, !Ref B]]"
+        );
+    }
+
+    #[test]
+    fn yaml_inline_collections_are_flow_style() {
+        assert_eq!(
+            yaml_inline(&json!({"a": 1, "b": "x y"})),
+            "{a: 1, b: \"x y\"}"
+        );
+        assert_eq!(yaml_inline(&json!({"Key": "v"})), "{Key: v}");
+        assert_eq!(yaml_inline(&json!({})), "{}");
+        assert_eq!(yaml_inline(&json!([])), "[]");
+        assert_eq!(yaml_inline(&json!([1, [2, 3]])), "[1, [2, 3]]");
+    }
+
+    #[test]
+    fn yaml_after_key_keeps_short_values_on_the_keys_line() {
+        let l = layout("  ", "\n");
+        assert_eq!(yaml_after_key(&json!(5), "  ", &l), " 5");
+        assert_eq!(yaml_after_key(&json!({}), "  ", &l), " {}");
+        assert_eq!(yaml_after_key(&json!([]), "  ", &l), " []");
+        assert_eq!(yaml_after_key(&json!({"Ref": "X"}), "  ", &l), " !Ref X");
+    }
+
+    #[test]
+    fn yaml_after_key_puts_collections_on_indented_lines() {
+        let l = layout("  ", "\n");
+        assert_eq!(
+            yaml_after_key(&json!({"A": {"B": 1}, "C": [1, 2]}), "", &l),
+            "\n  A:\n    B: 1\n  C:\n    - 1\n    - 2"
+        );
+        let l = layout("    ", "\r\n");
+        assert_eq!(
+            yaml_after_key(&json!({"A": 1, "B": 2}), "    ", &l),
+            "\r\n        A: 1\r\n        B: 2"
+        );
+    }
+
+    #[test]
+    fn yaml_block_of_a_list_of_mappings() {
+        let l = layout("  ", "\n");
+        assert_eq!(
+            yaml_block(&json!([{"Key": "a", "Value": 1}, "b"]), "  ", &l),
+            "  - Key: a\n    Value: 1\n  - b"
+        );
+        assert_eq!(yaml_block(&json!(5), "  ", &l), "  5");
+    }
+
+    #[test]
+    fn yaml_item_puts_a_mappings_first_key_on_the_dash_line() {
+        let l = layout("  ", "\n");
+        assert_eq!(
+            yaml_item(&json!({"A": 1, "B": {"C": 2}}), "  ", &l),
+            "A: 1\n    B:\n      C: 2"
+        );
+        assert_eq!(yaml_item(&json!([1, 2]), "  ", &l), "[1, 2]");
+        assert_eq!(yaml_item(&json!({"Ref": "X"}), "  ", &l), "!Ref X");
+        assert_eq!(yaml_item(&json!("s"), "  ", &l), "s");
+    }
+}
