@@ -483,7 +483,7 @@ mod tests {
     use super::*;
     use crate::fix::tree;
     use crate::load;
-    use crate::rules::plan::split_pointer;
+    use crate::model::pointer::split as split_pointer;
     use serde_json::json;
 
     fn op(pointer: &str, kind: OpKind) -> Op {

@@ -623,7 +623,7 @@ Resources:
     fn rendered(src: &Source<'_>, ops: &[(&str, serde_json::Value)]) -> Vec<TextEdit> {
         ops.iter()
             .map(|(pointer, v)| Op {
-                pointer: crate::rules::plan::split_pointer(pointer),
+                pointer: crate::model::pointer::split(pointer),
                 kind: crate::rules::plan::OpKind::Set(v.clone()),
             })
             .map(|op| {
@@ -1021,7 +1021,7 @@ Resources:
         // The text was put together one fix at a time: the caller parses it again.
         assert!(parsed.is_none());
         assert_eq!(names(&kept), ["a", "c"]);
-        let code = &set.rules[0].code;
+        let code = &set.rules()[0].code;
         assert_eq!(
             dropped,
             [format!(
