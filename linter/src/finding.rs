@@ -158,14 +158,15 @@ pub struct FileReport {
     pub findings: Vec<Finding>,
     /// Errors.
     pub errors: Vec<FileError>,
-    /// Human-readable rendering with snippets, made in the worker so the source can be dropped.
-    pub rendered: String,
+    /// The file's text, kept when human output will render snippets from it. The sink renders
+    /// them, after the baseline has dropped the findings it knows: a rendering made in the
+    /// worker, before that, showed baselined findings the summary no longer counted.
+    pub source: Option<std::sync::Arc<str>>,
 }
 
 impl FileReport {
     /// Adds an error about the file as a whole, found after the file was linted (fixing or
-    /// writing it failed). It has no place in the source; the report's human rendering, if
-    /// any, is the caller's to extend (`lint::push_error`).
+    /// writing it failed). It has no place in the source.
     pub fn push_error(&mut self, message: String, help: Option<String>) -> &FileError {
         self.errors.push(FileError {
             file: self.file.clone(),

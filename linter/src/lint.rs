@@ -13,50 +13,23 @@ use crate::fix;
 use crate::load;
 use crate::model::error::LoadError;
 use crate::model::template::Template;
-use crate::report;
 use crate::rules::RuleSet;
 
 /// A report of one error about a whole file (it could not be found, read or used).
-pub fn failed(
-    file: &str,
-    message: String,
-    help: Option<String>,
-    human: Option<report::human::Style>,
-) -> FileReport {
+pub fn failed(file: &str, message: String, help: Option<String>) -> FileReport {
     let mut report = FileReport {
         file: file.to_string(),
         ..FileReport::default()
     };
-    push_error(&mut report, message, help, human);
+    report.push_error(message, help);
     report
-}
-
-/// Adds an error about the file as a whole to a finished report, and to its human rendering
-/// when there is one: the error has no place in the source, so it renders without it.
-pub fn push_error(
-    report: &mut FileReport,
-    message: String,
-    help: Option<String>,
-    human: Option<report::human::Style>,
-) {
-    let error = report.push_error(message, help).clone();
-    if let Some(style) = human {
-        let alone = FileReport {
-            file: report.file.clone(),
-            errors: vec![error],
-            ..FileReport::default()
-        };
-        report
-            .rendered
-            .push_str(&report::human::render(&alone, "", style));
-    }
 }
 
 /// Options that shape what is kept per file.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct LintOptions {
-    /// Render human output with snippets (and whether in colour) while the source is at hand.
-    pub human: Option<report::human::Style>,
+    /// Keep each file's text in its report, for human output's snippets.
+    pub keep_source: bool,
     /// Render each fixable finding's text edits (SARIF `fixes` need them; other formats do not,
     /// and they cost about a tenth of the run).
     pub fix_edits: bool,
@@ -69,7 +42,7 @@ pub fn lint_file(path: &Path, rules: &RuleSet, opts: LintOptions) -> FileReport 
         Ok(b) => b,
         Err(e) => {
             let help = e.help().map(str::to_string);
-            return failed(&file, e.message(), help, opts.human);
+            return failed(&file, e.message(), help);
         }
     };
     lint_bytes(&file, &bytes, rules, opts)
@@ -157,10 +130,8 @@ pub fn report_of(
             crate::suppress::apply(t, rules, &index, file, &mut report.findings);
         }
     }
-    if let Some(style) = opts.human
-        && (!report.findings.is_empty() || !report.errors.is_empty())
-    {
-        report.rendered = report::human::render(&report, text, style);
+    if opts.keep_source && (!report.findings.is_empty() || !report.errors.is_empty()) {
+        report.source = Some(text.into());
     }
     report
 }

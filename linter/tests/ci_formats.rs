@@ -18,7 +18,7 @@ fn report(human: bool) -> (RuleSet, FileReport, Summary) {
     let rules = RuleSet::builtin(&Settings::default()).expect("built-in rules load");
     let bytes = std::fs::read(format!("../{FILE}")).expect("example exists");
     let opts = LintOptions {
-        human: human.then_some(Style { color: false }),
+        keep_source: human,
         fix_edits: true,
     };
     let report = lint_bytes(FILE, &bytes, &rules, opts);
@@ -38,7 +38,15 @@ fn sarif_text() -> String {
 #[test]
 fn human_snapshot() {
     let (_, report, _) = report(true);
-    insta::assert_snapshot!(report.rendered);
+    let source = report
+        .source
+        .as_deref()
+        .expect("human output keeps the source");
+    insta::assert_snapshot!(tap_lint::report::human::render(
+        &report,
+        source,
+        Style { color: false }
+    ));
 }
 
 #[test]

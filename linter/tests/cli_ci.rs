@@ -175,4 +175,11 @@ fn baseline_round_trip() {
         "{}",
         text(&out.stdout)
     );
+    // The human listing shows what the summary counts: no baselined finding (they were all
+    // listed when the snippets were rendered before the baseline filtered the findings).
+    assert!(
+        !text(&out.stdout).contains("┌─"),
+        "baselined findings are listed:\n{}",
+        text(&out.stdout)
+    );
 }

@@ -75,7 +75,7 @@ pub(super) fn fix_phase(
                 // the failure with it.
                 let mut report = tap_lint::lint::lint_file(&target.path, set, lo);
                 if let Some(e) = &r.error {
-                    tap_lint::lint::push_error(&mut report, e.clone(), None, lo.human);
+                    report.push_error(e.clone(), None);
                 }
                 r.report = Some(report);
             }
@@ -136,12 +136,7 @@ fn fix_and_report(
             if let Some(e) = &out.error
                 && report.errors.is_empty()
             {
-                tap_lint::lint::push_error(
-                    &mut report,
-                    format!("cannot fix: {e}"),
-                    None,
-                    lint_opts.human,
-                );
+                report.push_error(format!("cannot fix: {e}"), None);
             }
             report
         }

@@ -115,16 +115,16 @@ fn report(
     let human_on_stdout = pairs
         .iter()
         .any(|(f, p)| *f == outputs::Format::Human && p.is_none());
+    let style = human::Style {
+        color: colour(args.color, pairs, human_on_stdout),
+    };
     let mut reports = Vec::new();
     for (format, path) in pairs {
         let dest = Destination::open(path.as_deref()).map_err(io)?;
-        reports.push(Output::start(*format, dest, set).map_err(io)?);
+        reports.push(Output::start(*format, dest, set, style).map_err(io)?);
     }
-    let wants_human = pairs.iter().any(|(f, _)| *f == outputs::Format::Human);
     let opts = LintOptions {
-        human: wants_human.then_some(human::Style {
-            color: colour(args.color, pairs, human_on_stdout),
-        }),
+        keep_source: pairs.iter().any(|(f, _)| *f == outputs::Format::Human),
         fix_edits: pairs.iter().any(|(f, _)| *f == outputs::Format::Sarif),
     };
     let mut totals = Totals {
@@ -152,7 +152,7 @@ fn report(
             }
         }
     };
-    unusable_paths(discover_errors, opts)
+    unusable_paths(discover_errors)
         .into_iter()
         .for_each(&mut sink);
     if args.fix {
@@ -209,18 +209,15 @@ fn colour(
 /// A path that could not be used is reported like a file that could not be read, in every
 /// format's errors and in the summary: one report per path, however many of its entries failed
 /// (a manifest can name many).
-fn unusable_paths(errors: &[DiscoverError], opts: LintOptions) -> Vec<FileReport> {
+fn unusable_paths(errors: &[DiscoverError]) -> Vec<FileReport> {
     let mut by_path: Vec<FileReport> = Vec::new();
     for e in errors {
         let file = e.path.display().to_string();
         match by_path.iter_mut().find(|r| r.file == file) {
-            Some(r) => lint::push_error(r, e.message.clone(), e.help.clone(), opts.human),
-            None => by_path.push(lint::failed(
-                &file,
-                e.message.clone(),
-                e.help.clone(),
-                opts.human,
-            )),
+            Some(r) => {
+                r.push_error(e.message.clone(), e.help.clone());
+            }
+            None => by_path.push(lint::failed(&file, e.message.clone(), e.help.clone())),
         }
     }
     by_path

@@ -4,11 +4,11 @@
 use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
 
-use super::Summary;
 use super::github::GithubWriter;
 use super::json::JsonWriter;
 use super::junit::JunitWriter;
 use super::sarif::SarifWriter;
+use super::{Summary, human};
 use crate::finding::FileReport;
 use crate::rules::RuleSet;
 
@@ -94,8 +94,8 @@ impl Write for Destination {
 
 /// One report being written.
 pub enum Output {
-    /// Human text: the pre-rendered snippets, then the summary line.
-    Human(Destination),
+    /// Human text: each file's snippets, then the summary line.
+    Human(Destination, human::Style),
     /// JSON.
     Json(JsonWriter<Destination>),
     /// SARIF.
@@ -108,9 +108,14 @@ pub enum Output {
 
 impl Output {
     /// Starts a report of `format` into `dest`.
-    pub fn start(format: Format, dest: Destination, rules: &RuleSet) -> io::Result<Output> {
+    pub fn start(
+        format: Format,
+        dest: Destination,
+        rules: &RuleSet,
+        style: human::Style,
+    ) -> io::Result<Output> {
         Ok(match format {
-            Format::Human => Output::Human(dest),
+            Format::Human => Output::Human(dest, style),
             Format::Json => Output::Json(JsonWriter::new(dest)?),
             Format::Sarif => Output::Sarif(SarifWriter::new(dest, rules)?),
             Format::Github => Output::Github(GithubWriter::new(dest)),
@@ -121,8 +126,14 @@ impl Output {
     /// Adds one file's report; `human` is false when `--statistics` replaces the listing.
     pub fn file(&mut self, report: &FileReport, human: bool) -> io::Result<()> {
         match self {
-            Output::Human(out) if human => out.write_all(report.rendered.as_bytes()),
-            Output::Human(_) => Ok(()),
+            Output::Human(out, style) if human => {
+                if report.findings.is_empty() && report.errors.is_empty() {
+                    return Ok(());
+                }
+                let source = report.source.as_deref().unwrap_or_default();
+                out.write_all(human::render(report, source, *style).as_bytes())
+            }
+            Output::Human(..) => Ok(()),
             Output::Json(w) => w.file(report),
             Output::Sarif(w) => w.file(report),
             Output::Github(w) => w.file(report),
@@ -133,7 +144,7 @@ impl Output {
     /// Ends the report; `trailer` is extra text for human output (statistics, baseline lines).
     pub fn finish(self, summary: &Summary, trailer: &str) -> io::Result<()> {
         let dest = match self {
-            Output::Human(mut out) => {
+            Output::Human(mut out, _) => {
                 out.write_all(trailer.as_bytes())?;
                 writeln!(out, "{}", summary_line(summary))?;
                 out
