@@ -7,7 +7,7 @@
 use std::path::PathBuf;
 
 use rayon::prelude::*;
-use tap_lint::discover::discover;
+use tap_lint::io::discover::discover;
 use tap_lint::load::{self, Syntax};
 
 fn main() {

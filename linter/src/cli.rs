@@ -10,10 +10,10 @@ use std::process::ExitCode;
 use clap::{ArgMatches, Args, CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
 use serde_json::Value as Json;
 
-use tap_lint::config::{self, Config};
 use tap_lint::report::outputs;
 use tap_lint::rules::{Info, Kind, Rule, RuleSet, Settings};
-use tap_lint::testing;
+use tap_lint::run::config::{self, Config};
+use tap_lint::run::testing;
 
 /// Exit code: nothing at or above `--fail-on`.
 const EXIT_CLEAN: u8 = 0;
@@ -120,7 +120,7 @@ struct LintArgs {
     write_baseline: Option<PathBuf>,
     /// Lowest severity that makes the run fail (exit 1) [default: warning, or the config's].
     #[arg(long, value_enum)]
-    fail_on: Option<tap_lint::config::FailOn>,
+    fail_on: Option<tap_lint::run::config::FailOn>,
     /// Only these rules (codes or names, repeatable).
     #[arg(long, value_name = "RULE")]
     select: Vec<String>,
@@ -163,7 +163,7 @@ pub fn run() -> ExitCode {
     };
     // Before any file is written: Ctrl-C must not leave temporary files behind. Without the
     // handler the run is still safe (no template is ever half-written), only less tidy.
-    if let Err(e) = tap_lint::write::install_signal_cleanup() {
+    if let Err(e) = tap_lint::io::write::install_signal_cleanup() {
         eprintln!(
             "warning: cannot handle SIGINT/SIGTERM ({e}); an interrupted run may leave `.tap-lint-*.tmp` files"
         );

@@ -2,7 +2,6 @@
 //! the official 2.1.0 schema.
 
 use tap_lint::finding::FileReport;
-use tap_lint::lint::{LintOptions, lint_bytes};
 use tap_lint::report::Summary;
 use tap_lint::report::github::GithubWriter;
 use tap_lint::report::human::Style;
@@ -11,6 +10,7 @@ use tap_lint::report::junit::{JunitWriter, escape};
 use tap_lint::report::sarif::SarifWriter;
 use tap_lint::report::statistics::Statistics;
 use tap_lint::rules::{RuleSet, Settings};
+use tap_lint::run::lint::{LintOptions, lint_bytes};
 
 const FILE: &str = "rules/s3/bucket-without-encryption.fail.yaml";
 

@@ -4,11 +4,11 @@
 use std::path::Path;
 
 use miette::Diagnostic;
-use tap_lint::baseline::{Baseline, BaselineWriter};
-use tap_lint::config::{Config, DEFAULT_CONFIG, SourceError};
-use tap_lint::lint::{LintOptions, lint_bytes};
+use tap_lint::report::baseline::{Baseline, BaselineWriter};
 use tap_lint::report::outputs::{Format, pair};
 use tap_lint::rules::{RuleSet, Settings, Severity};
+use tap_lint::run::config::{Config, DEFAULT_CONFIG, SourceError};
+use tap_lint::run::lint::{LintOptions, lint_bytes};
 
 /// The 1-based line of the error's label.
 fn line_of(err: &SourceError, text: &str) -> usize {
@@ -96,7 +96,7 @@ fn config_selects_overrides_and_forbids() {
         set.unsuppressable.contains("TAP303"),
         "category `security` covers TAP303"
     );
-    assert_eq!(config.fail_on(), Some(tap_lint::config::FailOn::Error));
+    assert_eq!(config.fail_on(), Some(tap_lint::run::config::FailOn::Error));
     let filter = config.file_filter().expect("globs compile");
     assert!(filter.accepts(&dir.path().join("cdk.out/Stack.template.json")));
     assert!(!filter.accepts(&dir.path().join("cdk.out/Stack.assets.json")));
@@ -111,7 +111,10 @@ fn the_default_config_is_valid() {
     let mut set = rules();
     config.check_settings(&set).expect("settings are known");
     config.apply(&mut set).expect("applies");
-    assert_eq!(config.fail_on(), Some(tap_lint::config::FailOn::Warning));
+    assert_eq!(
+        config.fail_on(),
+        Some(tap_lint::run::config::FailOn::Warning)
+    );
 }
 
 #[test]

@@ -2,9 +2,9 @@
 
 use std::path::PathBuf;
 
-use tap_lint::discover::discover;
-use tap_lint::lint::{self, LintOptions};
+use tap_lint::io::discover::discover;
 use tap_lint::rules::{RuleSet, Settings};
+use tap_lint::run::lint::{self, LintOptions};
 
 fn corpus() -> PathBuf {
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/corpus");

@@ -7,8 +7,8 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::PathBuf;
 
 use common::{root, run, run_in, stderr, stdout, triples};
-use tap_lint::discover::discover;
 use tap_lint::fix::{self, FixOptions};
+use tap_lint::io::discover::discover;
 use tap_lint::load;
 use tap_lint::rules::{RuleSet, Settings};
 

@@ -4,9 +4,9 @@
 use std::path::Path;
 
 use tap_lint::fix::{self, FixOptions};
-use tap_lint::lint::{self, LintOptions};
 use tap_lint::load;
 use tap_lint::rules::{RuleSet, Settings};
+use tap_lint::run::lint::{self, LintOptions};
 
 fn fixture(name: &str) -> Vec<u8> {
     let path = Path::new(env!("CARGO_MANIFEST_DIR"))

@@ -2,8 +2,8 @@
 //! never a panic.
 
 use tap_lint::finding::FileReport;
-use tap_lint::lint::{self, LintOptions};
 use tap_lint::rules::{RuleSet, Settings};
+use tap_lint::run::lint::{self, LintOptions};
 
 fn lint(name: &str, bytes: &[u8]) -> FileReport {
     let rules = RuleSet::builtin(&Settings::default()).expect("the embedded pack loads");

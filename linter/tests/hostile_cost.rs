@@ -6,10 +6,10 @@
 //! the regression signal.
 
 use tap_lint::finding::FileReport;
-use tap_lint::lint::{self, LintOptions};
 use tap_lint::load::{self, MAX_ALIAS_BYTES, Syntax};
 use tap_lint::model::node::{Entry, Map, Node, SMALL_MAP, Span, Value};
 use tap_lint::rules::{RuleSet, Settings};
+use tap_lint::run::lint::{self, LintOptions};
 
 fn lint(name: &str, bytes: &[u8]) -> FileReport {
     let rules = RuleSet::builtin(&Settings::default()).expect("the embedded pack loads");

@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 
 use tap_lint::rules::{RuleSet, Settings};
-use tap_lint::testing;
+use tap_lint::run::testing;
 
 fn rules_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../rules")

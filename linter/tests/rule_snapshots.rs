@@ -24,7 +24,7 @@ fn snapshot_rule(rule: &str, name: &str) {
     let code = parse_rule(&format!("rules/{rule}"), &text, &Settings::default())
         .expect("the rule loads")
         .code;
-    let example = tap_lint::testing::example(&rule_file, "fail")
+    let example = tap_lint::run::testing::example(&rule_file, "fail")
         .unwrap_or_else(|| panic!("rules/{rule} has no failing example"));
     // Run from the workspace root with a relative path, so the snapshot names `rules/...`.
     let example = example

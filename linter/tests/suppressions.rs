@@ -1,8 +1,8 @@
 //! Template suppressions and the meta rules that judge them, in YAML and JSON.
 
 use tap_lint::finding::Finding;
-use tap_lint::lint::{LintOptions, lint_bytes};
 use tap_lint::rules::{RuleSet, Settings};
+use tap_lint::run::lint::{LintOptions, lint_bytes};
 
 fn lint(file: &str, set: &RuleSet) -> Vec<Finding> {
     let bytes = std::fs::read(format!("../{file}")).expect("fixture exists");

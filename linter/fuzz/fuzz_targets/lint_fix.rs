@@ -6,7 +6,7 @@ use std::sync::LazyLock;
 
 use libfuzzer_sys::fuzz_target;
 use tap_lint::fix::{self, FixOptions};
-use tap_lint::lint::{self, LintOptions};
+use tap_lint::run::lint::{self, LintOptions};
 use tap_lint::load;
 use tap_lint::rules::{RuleSet, Settings};
 

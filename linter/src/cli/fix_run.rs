@@ -4,8 +4,8 @@
 use std::io::Write;
 use std::path::Path;
 
-use tap_lint::discover::Target;
 use tap_lint::fix::{self, FixOptions};
+use tap_lint::io::discover::Target;
 use tap_lint::rules::RuleSet;
 
 /// Totals of a fix run.
@@ -27,7 +27,7 @@ pub(super) fn fix_phase(
     opts: FixOptions,
     diff: bool,
     mut report: Option<(
-        tap_lint::lint::LintOptions,
+        tap_lint::run::lint::LintOptions,
         &mut dyn FnMut(tap_lint::finding::FileReport),
     )>,
 ) -> FixTotals {
@@ -56,10 +56,10 @@ pub(super) fn fix_phase(
     };
     if diff {
         let fix_one = |t| (t, fix_one(t));
-        tap_lint::lint::ordered_chunks(targets, FIX_CHUNK, fix_one, emit);
+        tap_lint::run::lint::ordered_chunks(targets, FIX_CHUNK, fix_one, emit);
         return totals;
     }
-    let mut sweeper = tap_lint::write::Sweeper::default();
+    let mut sweeper = tap_lint::io::write::Sweeper::default();
     let mut write = |chunk: &mut Vec<(&Target, fix::FileFix)>| {
         sweep(&mut sweeper, chunk.iter().map(|(t, _)| *t));
         let written = fix::write_fixed(chunk.iter_mut().map(|(t, r)| (t.real.as_deref(), r)));
@@ -73,7 +73,7 @@ pub(super) fn fix_phase(
             {
                 // The file is as it was: report it from disk, not from the unwritten fix, and
                 // the failure with it.
-                let mut report = tap_lint::lint::lint_file(&target.path, set, lo);
+                let mut report = tap_lint::run::lint::lint_file(&target.path, set, lo);
                 if let Some(e) = &r.error {
                     report.push_error(e.clone(), None);
                 }
@@ -97,7 +97,7 @@ pub(super) fn fix_phase(
         });
         let mut queued = 0usize;
         let fix_one = |t| (t, fix_one(t));
-        tap_lint::lint::ordered_chunks(targets, FIX_CHUNK, fix_one, |chunk| {
+        tap_lint::run::lint::ordered_chunks(targets, FIX_CHUNK, fix_one, |chunk| {
             // A closed channel means the writer panicked: the scope re-raises that below.
             let _ = to_writer.send(chunk);
             queued += 1;
@@ -121,18 +121,25 @@ fn fix_and_report(
     path: &Path,
     rules: &RuleSet,
     opts: FixOptions,
-    lint_opts: tap_lint::lint::LintOptions,
+    lint_opts: tap_lint::run::lint::LintOptions,
 ) -> fix::FileFix {
     let mut out = fix::fix_file(path, rules, opts, false);
     out.report = Some(match out.evaluated.take() {
         Some((text, t, raws)) => {
             let syntax = tap_lint::load::detect_syntax(path, &text);
-            tap_lint::lint::report_of(&out.file, &text, syntax, Ok((&t, raws)), rules, lint_opts)
+            tap_lint::run::lint::report_of(
+                &out.file,
+                &text,
+                syntax,
+                Ok((&t, raws)),
+                rules,
+                lint_opts,
+            )
         }
         // The fix failed or could not start: report the file as it is on disk, and the failure
         // unless linting finds it too (a file that does not load fails both the same way).
         None => {
-            let mut report = tap_lint::lint::lint_file(path, rules, lint_opts);
+            let mut report = tap_lint::run::lint::lint_file(path, rules, lint_opts);
             if let Some(e) = &out.error
                 && report.errors.is_empty()
             {
@@ -168,9 +175,12 @@ fn refix(
 }
 
 /// Removes what killed runs left in the folders about to be written, and says so.
-fn sweep<'a>(sweeper: &mut tap_lint::write::Sweeper, targets: impl Iterator<Item = &'a Target>) {
+fn sweep<'a>(
+    sweeper: &mut tap_lint::io::write::Sweeper,
+    targets: impl Iterator<Item = &'a Target>,
+) {
     for target in targets {
-        let Some(dir) = target.real.as_deref().map(tap_lint::write::folder_of) else {
+        let Some(dir) = target.real.as_deref().map(tap_lint::io::write::folder_of) else {
             continue;
         };
         let removed = sweeper.sweep(dir);

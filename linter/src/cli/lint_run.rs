@@ -3,16 +3,16 @@
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 
-use tap_lint::baseline::{Baseline, BaselineWriter};
-use tap_lint::config::Config;
-use tap_lint::discover::{DiscoverError, Target, discover};
 use tap_lint::finding::FileReport;
 use tap_lint::fix::FixOptions;
-use tap_lint::lint::{self, LintOptions};
+use tap_lint::io::discover::{DiscoverError, Target, discover};
+use tap_lint::report::baseline::{Baseline, BaselineWriter};
 use tap_lint::report::outputs::{self, Destination, Output};
 use tap_lint::report::statistics::Statistics;
 use tap_lint::report::{Summary, human};
 use tap_lint::rules::RuleSet;
+use tap_lint::run::config::Config;
+use tap_lint::run::lint::{self, LintOptions};
 
 use super::fix_run::fix_phase;
 use super::{Color, EXIT_CLEAN, EXIT_ERROR, EXIT_FINDINGS, LintArgs, load_config, load_rules};

@@ -368,17 +368,17 @@ pub fn write_fixed<'a>(
     files: impl IntoIterator<Item = (Option<&'a Path>, &'a mut FileFix)>,
 ) -> Vec<Written> {
     let mut files: Vec<(Option<&Path>, &mut FileFix)> = files.into_iter().collect();
-    let jobs: Vec<crate::write::Job<'_>> = files
+    let jobs: Vec<crate::io::write::Job<'_>> = files
         .iter()
         .filter_map(|(path, fix)| {
-            Some(crate::write::Job {
+            Some(crate::io::write::Job {
                 path: (*path)?,
                 bytes: fix.fixed.as_deref()?,
                 expected: Some(&fix.original),
             })
         })
         .collect();
-    let mut results = crate::write::write_batch(&jobs).into_iter();
+    let mut results = crate::io::write::write_batch(&jobs).into_iter();
     drop(jobs);
     files
         .iter_mut()
@@ -398,7 +398,7 @@ pub fn write_fixed<'a>(
                     fix.original = Vec::new();
                     Written::Done
                 }
-                Some(Err(crate::write::WriteError::Changed)) => Written::Changed,
+                Some(Err(crate::io::write::WriteError::Changed)) => Written::Changed,
                 Some(Err(e)) => {
                     fix.write_failed(e);
                     Written::Failed
@@ -420,7 +420,7 @@ pub fn fix_file(path: &Path, rules: &RuleSet, opts: FixOptions, diff: bool) -> F
         file: file.clone(),
         ..FileFix::default()
     };
-    let bytes = match crate::read::read_limited(path) {
+    let bytes = match crate::io::read::read_limited(path) {
         Ok(b) => b,
         Err(e) => {
             out.error = Some(e.message());

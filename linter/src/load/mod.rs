@@ -9,8 +9,7 @@ use crate::model::node::{Node, Span};
 
 /// Deepest nesting accepted: real templates stay under 30 levels, and the limit keeps recursion safe.
 pub const MAX_DEPTH: usize = 200;
-/// Largest file read: CloudFormation itself accepts 1 MB, so 64 MiB leaves room without risking memory.
-pub const MAX_FILE_BYTES: usize = 64 * 1024 * 1024;
+pub use crate::io::read::MAX_FILE_BYTES;
 /// Most nodes a YAML file may expand to through aliases before it is treated as an alias bomb.
 pub const MAX_ALIAS_NODES: usize = 1_000_000;
 /// Most text (string and key bytes) YAML aliases may copy in one file. The node budget alone

@@ -74,8 +74,8 @@ impl Diagnostic for SourceError {
     fn code<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
         Some(Box::new(match self.kind {
             FileKind::Rule => "tap_lint::rule_file",
-            FileKind::Config => "tap_lint::config",
-            FileKind::Baseline => "tap_lint::baseline",
+            FileKind::Config => "tap_lint::run::config",
+            FileKind::Baseline => "tap_lint::report::baseline",
         }))
     }
 

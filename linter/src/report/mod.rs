@@ -1,5 +1,6 @@
 //! Rendering findings: human (codespan snippets) and JSON; CI formats build on the same records.
 
+pub mod baseline;
 pub mod github;
 pub mod human;
 pub mod json;

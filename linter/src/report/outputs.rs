@@ -35,7 +35,7 @@ pub enum Destination {
     /// A temporary file renamed over `path` once the report is complete.
     File {
         /// The temporary file, in the target's folder so the rename is atomic.
-        temp: BufWriter<crate::write::TempFile>,
+        temp: BufWriter<crate::io::write::TempFile>,
         /// The final path.
         path: PathBuf,
     },
@@ -47,8 +47,8 @@ impl Destination {
         let Some(path) = path else {
             return Ok(Destination::Stdout(BufWriter::new(io::stdout())));
         };
-        let dir = crate::write::folder_of(path);
-        let temp = crate::write::TempFile::create_in(dir).map_err(|e| {
+        let dir = crate::io::write::folder_of(path);
+        let temp = crate::io::write::TempFile::create_in(dir).map_err(|e| {
             io::Error::new(e.kind(), format!("cannot write in {}: {e}", dir.display()))
         })?;
         Ok(Destination::File {

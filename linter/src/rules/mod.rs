@@ -233,7 +233,7 @@ impl RuleSet {
             .into_iter()
             .map(|path| {
                 let name = path.display().to_string();
-                let text = crate::read::read_text(&path)
+                let text = crate::io::read::read_text(&path)
                     .map_err(|e| rule_error(&name, "", None, format!("cannot read: {e}"), None))?;
                 let mut rule = parse_rule(&name, &text, settings)?;
                 rule.origin = Some(path);

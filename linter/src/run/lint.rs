@@ -4,12 +4,12 @@ use std::path::Path;
 
 use rayon::prelude::*;
 
-use crate::discover::Target;
 use crate::engine;
 use crate::finding::{
     About, FileError, FileReport, Finding, FixInfo, LineIndex, Replacement, RuleMeta,
 };
 use crate::fix;
+use crate::io::discover::Target;
 use crate::load;
 use crate::model::error::LoadError;
 use crate::model::template::Template;
@@ -38,7 +38,7 @@ pub struct LintOptions {
 /// Lints one template file.
 pub fn lint_file(path: &Path, rules: &RuleSet, opts: LintOptions) -> FileReport {
     let file = path.display().to_string();
-    let bytes = match crate::read::read_limited(path) {
+    let bytes = match crate::io::read::read_limited(path) {
         Ok(b) => b,
         Err(e) => {
             let help = e.help().map(str::to_string);

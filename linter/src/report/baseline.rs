@@ -12,8 +12,8 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use crate::config::absolute;
 use crate::finding::{FileReport, Finding};
+use crate::io::absolute;
 use crate::load::spanned::{FileKind, SourceError, deserialize, span_of};
 use crate::load::{self, Syntax};
 
@@ -88,7 +88,7 @@ impl Baseline {
     /// Reads a baseline; a malformed one is an error pointing at the bad entry.
     pub fn load(path: &Path) -> Result<Baseline, SourceError> {
         let name = path.display().to_string();
-        let text = crate::read::read_text(path).map_err(|e| {
+        let text = crate::io::read::read_text(path).map_err(|e| {
             SourceError::new(
                 FileKind::Baseline,
                 &name,
@@ -218,7 +218,7 @@ impl BaselineWriter {
         };
         let mut bytes = serde_json::to_vec_pretty(&doc)?;
         bytes.push(b'\n');
-        crate::write::write_atomic(&self.path, &bytes)?;
+        crate::io::write::write_atomic(&self.path, &bytes)?;
         Ok(count)
     }
 }

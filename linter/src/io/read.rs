@@ -4,7 +4,8 @@
 use std::io::{self, Read as _};
 use std::path::Path;
 
-use crate::load::MAX_FILE_BYTES;
+/// Largest file read: CloudFormation itself accepts 1 MB, so 64 MiB leaves room without risking memory.
+pub const MAX_FILE_BYTES: usize = 64 * 1024 * 1024;
 
 /// Why a file was not read.
 #[derive(Debug, thiserror::Error)]

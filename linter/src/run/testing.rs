@@ -4,8 +4,8 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use crate::fix::{self, FixOptions};
-use crate::lint::{self, LintOptions};
 use crate::rules::{Rule, RuleSet};
+use crate::run::lint::{self, LintOptions};
 
 /// The result of testing one rule.
 #[derive(Debug)]

@@ -14,6 +14,7 @@ use globset::{GlobSet, GlobSetBuilder};
 use serde::Deserialize;
 use serde_json::Value as Json;
 
+use crate::io::absolute;
 use crate::load::spanned::{FileKind, deserialize, span_of};
 use crate::load::{self, Syntax};
 use crate::model::node::{Node, Span};
@@ -108,7 +109,7 @@ impl Config {
     /// Reads and deserialises a config file; unknown keys and bad values point at their line.
     pub fn load(path: &Path) -> Result<Config, SourceError> {
         let name = path.display().to_string();
-        let text = crate::read::read_text(path).map_err(|e| {
+        let text = crate::io::read::read_text(path).map_err(|e| {
             config_error(
                 &name,
                 "",
@@ -289,22 +290,6 @@ impl FileFilter {
         let hit = |set: &GlobSet| set.is_match(rel) || set.is_match(name);
         self.include.as_ref().is_none_or(hit) && !self.exclude.as_ref().is_some_and(hit)
     }
-}
-
-/// A path made absolute against the working directory, with `.` and `..` resolved lexically.
-pub fn absolute(path: &Path) -> PathBuf {
-    let joined = std::env::current_dir().map_or_else(|_| path.to_path_buf(), |cwd| cwd.join(path));
-    let mut out = PathBuf::new();
-    for c in joined.components() {
-        match c {
-            std::path::Component::CurDir => {}
-            std::path::Component::ParentDir => {
-                out.pop();
-            }
-            c => out.push(c),
-        }
-    }
-    out
 }
 
 /// Whether `key` is a code, name or category of a loaded rule; suppressions of the meta rules

@@ -332,7 +332,7 @@ impl<'f> Assembly<'f> {
             self.found.errors.push(e);
             return;
         }
-        let manifest: Manifest = match crate::read::read_limited(&manifest_path)
+        let manifest: Manifest = match crate::io::read::read_limited(&manifest_path)
             .map_err(|e| e.to_string())
             .and_then(|b| serde_json::from_slice(&b).map_err(|e| e.to_string()))
         {
