@@ -180,13 +180,26 @@ impl RuleSet {
         hits.len()
     }
 
-    /// Adds YAML rules (user folders) to the registry; selection and overrides come after.
+    /// Adds YAML rules (user folders) to the registry. Indexes are re-sorted by code, so the
+    /// flags of the rules already there are carried over by code: a selection or override made
+    /// before stays in force, and the new rules start enabled at their own severity.
     pub(super) fn push_rules(&mut self, rules: Vec<Rule>) {
+        let before: std::collections::HashMap<String, (bool, Severity)> = self
+            .all()
+            .map(|i| (i.code.to_string(), (i.enabled, i.severity)))
+            .collect();
         let mut all = std::mem::take(&mut self.rules);
         all.extend(rules);
         let unsuppressable = std::mem::take(&mut self.unsuppressable);
         *self = RuleSet::new(all);
         self.unsuppressable = unsuppressable;
+        let codes: Vec<String> = self.all().map(|i| i.code.to_string()).collect();
+        for (i, code) in codes.iter().enumerate() {
+            if let Some(&(enabled, severity)) = before.get(code) {
+                self.enabled[i] = enabled;
+                self.severity[i] = severity;
+            }
+        }
     }
 }
 
@@ -243,9 +256,8 @@ mod tests {
         assert_eq!(set.severity("TAP999"), None);
     }
 
-    #[test]
-    fn a_yaml_rule_may_not_take_a_meta_rule_code() {
-        let mut set = pack();
+    /// TAP101's YAML with its code and name replaced, parsed as a user rule.
+    fn renamed_tap101(set: &RuleSet, code: &str, name: &str) -> Rule {
         let Some(Kind::Declarative(rule)) = set.find("TAP101").map(|r| r.kind) else {
             panic!("TAP101 is a YAML rule");
         };
@@ -257,12 +269,19 @@ mod tests {
                 .map(|(_, t)| t.to_string())
                 .unwrap_or_default(),
         };
-        let clash = text.replacen("TAP101", "TAP002", 1);
-        let clash = clash.replacen(&rule.name, "my-own-name", 1);
-        let parsed = crate::rules::parse_rule("mine.yaml", &clash, &Settings::defaults());
-        let Ok(parsed) = parsed else {
-            panic!("the renamed rule parses");
-        };
+        let text = text
+            .replacen("TAP101", code, 1)
+            .replacen(&rule.name, name, 1);
+        match crate::rules::parse_rule("mine.yaml", &text, &Settings::defaults()) {
+            Ok(parsed) => parsed,
+            Err(e) => panic!("the renamed rule parses: {}", e.message),
+        }
+    }
+
+    #[test]
+    fn a_yaml_rule_may_not_take_a_meta_rule_code() {
+        let mut set = pack();
+        let parsed = renamed_tap101(&set, "TAP002", "my-own-name");
         let err = set.extend(vec![parsed]).err().map(|e| e.message);
         assert_eq!(
             err.as_deref(),
@@ -270,5 +289,19 @@ mod tests {
                 "mine.yaml: rule TAP002 my-own-name takes the code or name of the engine's suppression rule TAP002 unused-suppression"
             )
         );
+    }
+
+    #[test]
+    fn adding_rules_keeps_the_selection_and_overrides_made_before() {
+        let mut set = pack();
+        let mine = renamed_tap101(&set, "USR001", "my-rule");
+        let own = mine.severity;
+        set.select(|r| r.code != "TAP201");
+        set.override_severity("TAP101", Severity::Info);
+        assert_eq!(set.extend(vec![mine]).err().map(|e| e.message), None);
+        assert!(set.find("TAP201").is_some_and(|r| !r.enabled));
+        assert_eq!(set.severity("TAP101"), Some(Severity::Info));
+        assert!(set.find("USR001").is_some_and(|r| r.enabled));
+        assert_eq!(set.severity("USR001"), Some(own));
     }
 }
