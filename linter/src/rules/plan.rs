@@ -13,7 +13,6 @@ pub enum OpKind {
     Set(Json),
     /// Create the value only when the pointer does not exist.
     SetIfAbsent(Json),
-    /// Delete the node.
     Remove,
     /// Push onto the list (creating it).
     Append(Json),
@@ -28,40 +27,35 @@ pub struct Op {
     pub kind: OpKind,
 }
 
-/// Everything needed to apply one finding's fix.
+/// A fix: what it is (one shape for the declared fix and its resolved plans, so what users see
+/// of a fix cannot drift between the two) and its operations, applied together or not at all.
 #[derive(Clone, Debug, PartialEq)]
-pub struct FixPlan {
+pub struct Plan<O> {
     /// Whether `--fix` may apply it.
-    pub applicability: Applicability,
-    /// What it does.
-    pub title: String,
-    /// The CDK property to change in the source.
-    pub cdk: Option<String>,
-    /// The operations, applied together or not at all.
-    pub ops: Vec<Op>,
-}
-
-/// A declared fix, compiled: its operations know their kind and target, and [`resolve`] turns
-/// them into a [`FixPlan`] for each finding.
-#[derive(Clone, Debug)]
-pub struct Fix {
     pub applicability: Applicability,
     pub title: String,
     /// The CDK property to change in the source, for `cdk.out` templates.
     pub cdk: Option<String>,
     /// Empty for display-only suggestions.
-    pub ops: Vec<FixOp>,
+    pub ops: Vec<O>,
 }
 
+/// A declared fix, compiled: its operations know their kind and target, and [`resolve`] turns
+/// them into a [`FixPlan`] for each finding.
+pub type Fix = Plan<FixOp>;
+
+/// Everything needed to apply one finding's fix: operations on absolute pointers.
+pub type FixPlan = Plan<Op>;
+
 /// One declared operation, on the subject or on the resource bound to `on`.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct FixOp {
     pub on: Option<String>,
     pub action: Action,
 }
 
 /// What a declared operation does; values may hold `{placeholders}` and `{setting: name}`.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum Action {
     Set(Target, Json),
     SetIfAbsent(Target, Json),
@@ -72,7 +66,7 @@ pub enum Action {
 }
 
 /// Where an operation applies.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum Target {
     /// The node the check failed at (`{path}`), for rules that check several properties.
     Failure,
@@ -81,7 +75,7 @@ pub enum Target {
 }
 
 /// The template sections a fix may add entries to.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy, Debug, PartialEq)]
 pub enum Section {
     Parameters,
     Resources,
