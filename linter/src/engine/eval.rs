@@ -177,7 +177,7 @@ fn eval_leaf<'t>(leaf: &Leaf, env: &mut Env<'t>, here: &Here<'t>) -> Outcome {
                     vars.push(("literal".into(), s.to_string()));
                 }
                 if matches!(place.hit, Hit::Missing) {
-                    vars.push(("value".into(), "(not set)".into()));
+                    vars.push(("value".into(), "not set".into()));
                 }
                 if let Some(k) = place.key {
                     vars.push(("key".into(), k.to_string()));
@@ -203,11 +203,10 @@ fn eval_leaf<'t>(leaf: &Leaf, env: &mut Env<'t>, here: &Here<'t>) -> Outcome {
 
 /// A single test's result; failures may add placeholders.
 pub enum TestResult {
-    /// Holds.
     Pass,
-    /// Unknown.
+    /// The value cannot be known before deployment.
     Skip,
-    /// Violated.
+    /// Violated; the pairs are message placeholders.
     Fail(Vec<(String, String)>),
 }
 
