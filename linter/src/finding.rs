@@ -10,11 +10,8 @@ use crate::rules::{Applicability, Severity};
 /// A finding tied to its file and position: the stable record every output format renders.
 #[derive(Clone, Debug, Serialize, PartialEq)]
 pub struct Finding {
-    /// Rule code.
     pub code: String,
-    /// Rule name.
     pub name: String,
-    /// Severity.
     pub severity: Severity,
     /// File path as given.
     pub file: String,
@@ -32,9 +29,7 @@ pub struct Finding {
     pub pointer: String,
     /// CDK construct path.
     pub cdk_path: Option<String>,
-    /// Rendered message.
     pub message: String,
-    /// The available fix.
     pub fix: Option<FixInfo>,
     /// Byte span (not serialised; renderers use it).
     #[serde(skip)]
@@ -48,9 +43,7 @@ pub struct Finding {
 /// The rule a finding comes from, as the finding records it.
 #[derive(Clone, Copy, Debug)]
 pub struct RuleMeta<'a> {
-    /// Rule code.
     pub code: &'a str,
-    /// Rule name.
     pub name: &'a str,
     /// The severity in force (the rule's own, or the configuration's override).
     pub severity: Severity,
@@ -118,7 +111,6 @@ pub struct Replacement {
     pub end_line: usize,
     /// Column where the replaced text ends (exclusive).
     pub end_column: usize,
-    /// The new text.
     pub text: String,
 }
 
@@ -127,7 +119,6 @@ pub struct Replacement {
 pub struct FixInfo {
     /// `safe`, `unsafe` or `display-only`.
     pub applicability: Applicability,
-    /// What it does.
     pub title: String,
 }
 
@@ -140,7 +131,6 @@ pub struct FileError {
     pub line: Option<usize>,
     /// 1-based column, when the error has a place.
     pub column: Option<usize>,
-    /// What is wrong.
     pub message: String,
     /// How to fix it.
     pub help: Option<String>,
@@ -156,7 +146,6 @@ pub struct FileReport {
     pub file: String,
     /// Findings, in source order.
     pub findings: Vec<Finding>,
-    /// Errors.
     pub errors: Vec<FileError>,
     /// The file's text, kept when human output will render snippets from it. The sink renders
     /// them, after the baseline has dropped the findings it knows: a rendering made in the

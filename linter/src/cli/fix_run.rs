@@ -60,7 +60,7 @@ pub(super) fn fix_phase(
         return totals;
     }
     let mut sweeper = tap_lint::io::write::Sweeper::default();
-    let mut write = |chunk: &mut Vec<(&Target, fix::FileFix)>| {
+    let write = |chunk: &mut Vec<(&Target, fix::FileFix)>| {
         sweep(&mut sweeper, chunk.iter().map(|(t, _)| *t));
         let written = fix::write_fixed(chunk.iter_mut().map(|(t, r)| (t.real.as_deref(), r)));
         for (outcome, (target, r)) in written.into_iter().zip(chunk) {
@@ -81,11 +81,21 @@ pub(super) fn fix_phase(
             }
         }
     };
-    // Three stages, each chunk in order: the workers fix, a writer thread puts the fixed files on
-    // disk (mostly waiting for it), and this thread reports what the writer has finished.
-    let mut emit = emit;
+    let fix_one = |t| (t, fix_one(t));
+    write_behind(targets, fix_one, write, emit);
+    totals
+}
+
+/// Three stages, each chunk in order: the workers fix, a writer thread puts the fixed files on
+/// disk (mostly waiting for it), and this thread reports what the writer has finished.
+fn write_behind<'t, R: Send>(
+    targets: &'t [Target],
+    fix_one: impl Fn(&'t Target) -> R + Sync,
+    mut write: impl FnMut(&mut Vec<R>) + Send,
+    mut emit: impl FnMut(Vec<R>),
+) {
     std::thread::scope(|s| {
-        let (to_writer, jobs) = std::sync::mpsc::channel::<Vec<(&Target, fix::FileFix)>>();
+        let (to_writer, jobs) = std::sync::mpsc::channel::<Vec<R>>();
         let (to_report, written) = std::sync::mpsc::channel();
         s.spawn(move || {
             for mut chunk in jobs {
@@ -96,7 +106,6 @@ pub(super) fn fix_phase(
             }
         });
         let mut queued = 0usize;
-        let fix_one = |t| (t, fix_one(t));
         tap_lint::run::lint::ordered_chunks(targets, FIX_CHUNK, fix_one, |chunk| {
             // A closed channel means the writer panicked: the scope re-raises that below.
             let _ = to_writer.send(chunk);
@@ -111,7 +120,6 @@ pub(super) fn fix_phase(
         drop(to_writer);
         written.into_iter().for_each(&mut emit);
     });
-    totals
 }
 
 /// `--fix`: fixes a file in memory and reports what remains from the last fix round's

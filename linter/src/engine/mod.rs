@@ -26,7 +26,6 @@ pub struct RawFinding {
     pub pointer: String,
     /// What to underline.
     pub span: Span,
-    /// The rendered message.
     pub message: String,
     /// The CDK construct path of the resource, when CDK wrote one.
     pub cdk_path: Option<String>,

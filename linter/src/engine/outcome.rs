@@ -15,7 +15,6 @@ use crate::rules::check::ReferencedBy;
 /// The result of a check.
 #[derive(Debug)]
 pub enum Outcome {
-    /// Holds.
     Pass,
     /// Cannot be decided statically.
     Skip,
@@ -38,7 +37,6 @@ pub struct Failure {
 
 /// The evaluation environment: the template, the subject and named related resources.
 pub struct Env<'t> {
-    /// The template.
     pub t: &'t Template,
     /// Bound names (`subject` first) to items.
     pub bindings: Vec<(String, usize)>,
@@ -60,7 +58,6 @@ pub struct Memo {
 pub struct Here<'t> {
     /// The item the node is in.
     pub item: usize,
-    /// The place.
     pub place: Place<'t>,
     /// Absolute pointer of the node.
     pub ptr: String,

@@ -20,7 +20,6 @@ pub enum Hit<'t> {
 /// One visited place: the hit, its key in the parent, and the span to underline.
 #[derive(Clone, Copy, Debug)]
 pub struct Place<'t> {
-    /// The hit.
     pub hit: Hit<'t>,
     /// The key under which it sits (for `key_matches` and messages).
     pub key: Option<&'t str>,

@@ -77,7 +77,6 @@ impl TempFile {
         }
     }
 
-    /// The open file.
     pub fn file(&self) -> &File {
         &self.file
     }
@@ -238,7 +237,6 @@ fn process_exists(_pid: u32) -> bool {
 pub struct Job<'a> {
     /// Where (a regular file: callers resolve symlinks first).
     pub path: &'a Path,
-    /// The new content.
     pub bytes: &'a [u8],
     /// The content `path` must still have for the write to happen (what a fix was made from);
     /// `None` writes whatever is there.

@@ -168,54 +168,65 @@ impl Builder<'_> {
                     tag: tag.map(|t| t.into_owned()),
                 });
             }
-            Event::SequenceEnd | Event::MappingEnd => {
-                let (node, anchor, tag) = match self.stack.pop() {
-                    Some(Frame::Seq {
-                        start: s,
-                        items,
-                        anchor,
-                        tag,
-                    }) => (Node::new(Span::new(s, end), Value::Seq(items)), anchor, tag),
-                    Some(Frame::Map {
-                        start: s,
-                        map,
-                        anchor,
-                        tag,
-                        ..
-                    }) => (Node::new(Span::new(s, end), Value::Map(map)), anchor, tag),
-                    None => return Ok(()),
-                };
-                let span = node.span;
-                let node = wrap_tag(node, tag.as_ref(), span)?;
-                self.finish(node, anchor)?;
-            }
-            Event::Alias(id) => {
-                let span = Span::new(start, end.max(start + 1));
-                let Some((node, cost)) = self.anchors.get(&id) else {
-                    return Err(LoadError::at(span, "alias refers to an unknown anchor"));
-                };
-                if cost.nodes > self.alias_budget.nodes {
-                    return Err(LoadError::at(span, format!("aliases expand to more than {MAX_ALIAS_NODES} nodes"))
-                        .with_help("this looks like an alias bomb; CloudFormation templates do not need YAML aliases"));
-                }
-                if cost.bytes > self.alias_budget.bytes {
-                    return Err(LoadError::at(
-                        span,
-                        format!(
-                            "aliases expand to more than {} MiB of text",
-                            MAX_ALIAS_BYTES / (1024 * 1024)
-                        ),
-                    )
-                    .with_help("each alias copies its anchor's text; CloudFormation templates do not need YAML aliases, so write the value where it is used, or once in a parameter or mapping"));
-                }
-                self.alias_budget.nodes -= cost.nodes;
-                self.alias_budget.bytes -= cost.bytes;
-                let node = node.clone();
-                self.finish(node, 0)?;
-            }
+            Event::SequenceEnd | Event::MappingEnd => self.close(end)?,
+            Event::Alias(id) => self.alias(id, start, end)?,
             Event::StreamStart | Event::StreamEnd | Event::DocumentEnd | Event::Nothing => {}
         }
         Ok(())
+    }
+
+    /// Aliases are copies of their anchor's node, charged against one budget per document so a
+    /// chain of aliases cannot expand into gigabytes (the billion-laughs attack).
+    fn alias(&mut self, id: usize, start: usize, end: usize) -> Result<(), LoadError> {
+        let span = Span::new(start, end.max(start + 1));
+        let Some((node, cost)) = self.anchors.get(&id) else {
+            return Err(LoadError::at(span, "alias refers to an unknown anchor"));
+        };
+        if cost.nodes > self.alias_budget.nodes {
+            return Err(LoadError::at(
+                span,
+                format!("aliases expand to more than {MAX_ALIAS_NODES} nodes"),
+            )
+            .with_help(
+                "this looks like an alias bomb; CloudFormation templates do not need YAML aliases",
+            ));
+        }
+        if cost.bytes > self.alias_budget.bytes {
+            return Err(LoadError::at(
+                span,
+                format!(
+                    "aliases expand to more than {} MiB of text",
+                    MAX_ALIAS_BYTES / (1024 * 1024)
+                ),
+            )
+            .with_help("each alias copies its anchor's text; CloudFormation templates do not need YAML aliases, so write the value where it is used, or once in a parameter or mapping"));
+        }
+        self.alias_budget.nodes -= cost.nodes;
+        self.alias_budget.bytes -= cost.bytes;
+        let node = node.clone();
+        self.finish(node, 0)
+    }
+
+    fn close(&mut self, end: usize) -> Result<(), LoadError> {
+        let (node, anchor, tag) = match self.stack.pop() {
+            Some(Frame::Seq {
+                start: s,
+                items,
+                anchor,
+                tag,
+            }) => (Node::new(Span::new(s, end), Value::Seq(items)), anchor, tag),
+            Some(Frame::Map {
+                start: s,
+                map,
+                anchor,
+                tag,
+                ..
+            }) => (Node::new(Span::new(s, end), Value::Map(map)), anchor, tag),
+            None => return Ok(()),
+        };
+        let span = node.span;
+        let node = wrap_tag(node, tag.as_ref(), span)?;
+        self.finish(node, anchor)
     }
 
     /// Where a block scalar's `|`/`>` header starts: its span then covers the whole value, so

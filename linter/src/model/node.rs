@@ -44,13 +44,10 @@ pub struct Node {
 pub enum Value {
     /// `null`, `~` or an empty YAML value.
     Null,
-    /// A boolean.
     Bool(bool),
     /// A number; CloudFormation never needs more precision than f64 gives.
     Number(f64),
-    /// A string.
     String(Box<str>),
-    /// A list.
     Seq(Vec<Node>),
     /// A mapping, in source order.
     Map(Map),
@@ -66,11 +63,9 @@ pub struct Map {
 /// One `key: value` pair of a mapping.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Entry {
-    /// The key text.
     pub key: Box<str>,
     /// Where the key was written: findings on a whole block underline its key.
     pub key_span: Span,
-    /// The value.
     pub value: Node,
 }
 
@@ -259,7 +254,6 @@ impl Map {
 }
 
 impl Node {
-    /// Builds a node.
     pub fn new(span: Span, value: Value) -> Self {
         Node { span, value }
     }

@@ -31,7 +31,6 @@ impl Pointer {
         Pointer(segs)
     }
 
-    /// The encoded text.
     pub fn encode(&self) -> String {
         let mut out = String::new();
         for s in &self.0 {

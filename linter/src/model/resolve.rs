@@ -13,9 +13,7 @@ use crate::model::template::Template;
 pub enum Scalar<'a> {
     /// null.
     Null,
-    /// A boolean.
     Bool(bool),
-    /// A number.
     Num(f64),
     /// A string, possibly assembled from `Fn::Sub`/`Fn::Join`.
     Str(Cow<'a, str>),

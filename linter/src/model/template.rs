@@ -32,7 +32,6 @@ pub struct Item {
 /// A template ready for evaluation.
 #[derive(Debug)]
 pub struct Template {
-    /// The whole document.
     pub root: Node,
     /// Resources first (in source order), then outputs.
     pub items: Vec<Item>,
@@ -46,45 +45,46 @@ pub struct Template {
     pub problems: Vec<LoadError>,
 }
 
+/// The `Resources` mapping, or why the document is not a template (a template that fails here
+/// is rejected whole; a malformed resource inside it is only skipped).
+fn resources_of(root: &Node) -> Result<&Map, LoadError> {
+    let Some(top) = root.as_map() else {
+        return Err(LoadError::at(
+            root.span,
+            "not a CloudFormation template: the document is not a mapping",
+        )
+        .with_help("a template is a mapping with at least a `Resources` section"));
+    };
+    let Some(resources) = top.entry("Resources") else {
+        return Err(LoadError::whole(
+            "not a CloudFormation template: it has no `Resources` section",
+        )
+        .with_help(
+            "tap-lint lints CloudFormation templates; exclude this file or add `Resources`",
+        ));
+    };
+    let Some(map) = resources.value.as_map() else {
+        return Err(LoadError::at(
+            resources.key_span,
+            "`Resources` must be a mapping of logical IDs to resources",
+        )
+        .with_help(
+            "write `Resources:` followed by `LogicalId: {Type: ..., Properties: ...}` entries",
+        ));
+    };
+    Ok(map)
+}
+
 /// The pseudo type given to outputs so rules can name them in `referenced_by`.
 pub const OUTPUT_TYPE: &str = "Output";
 
 impl Template {
     /// Checks the document is a CloudFormation template and indexes it.
     pub fn new(root: Node) -> Result<Self, LoadError> {
-        let Some(top) = root.as_map() else {
-            return Err(LoadError::at(
-                root.span,
-                "not a CloudFormation template: the document is not a mapping",
-            )
-            .with_help("a template is a mapping with at least a `Resources` section"));
-        };
-        let Some(resources) = top.entry("Resources") else {
-            return Err(LoadError::whole(
-                "not a CloudFormation template: it has no `Resources` section",
-            )
-            .with_help(
-                "tap-lint lints CloudFormation templates; exclude this file or add `Resources`",
-            ));
-        };
-        if resources.value.as_map().is_none() {
-            return Err(LoadError::at(
-                resources.key_span,
-                "`Resources` must be a mapping of logical IDs to resources",
-            )
-            .with_help(
-                "write `Resources:` followed by `LogicalId: {Type: ..., Properties: ...}` entries",
-            ));
-        }
+        let resources = resources_of(&root)?;
         let mut items = Vec::new();
         let mut problems = Vec::new();
-        for (entry, e) in resources
-            .value
-            .as_map()
-            .map_or(&[][..], |m| m.entries.as_slice())
-            .iter()
-            .enumerate()
-        {
+        for (entry, e) in resources.entries.iter().enumerate() {
             // `Fn::ForEach::Name` loops (AWS::LanguageExtensions) expand to resources only at deploy time.
             if e.key.starts_with("Fn::ForEach::") {
                 continue;
@@ -109,7 +109,7 @@ impl Template {
             }
         }
         let resource_count = items.len();
-        if let Some(outputs) = top.get("Outputs").and_then(Node::as_map) {
+        if let Some(outputs) = root.get("Outputs").and_then(Node::as_map) {
             for (entry, e) in outputs.entries.iter().enumerate() {
                 items.push(Item {
                     id: e.key.clone(),

@@ -28,7 +28,6 @@ pub struct Key {
     pub file: String,
     /// Logical ID (empty for template-wide findings).
     pub resource: String,
-    /// Rule code.
     pub rule: String,
     /// RFC 6901 pointer.
     pub pointer: String,

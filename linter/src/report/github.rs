@@ -11,7 +11,6 @@ pub struct GithubWriter<W: Write> {
 }
 
 impl<W: Write> GithubWriter<W> {
-    /// Wraps an output.
     pub fn new(out: W) -> Self {
         GithubWriter { out }
     }

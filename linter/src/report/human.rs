@@ -8,7 +8,6 @@ use crate::finding::{FileReport, Finding};
 use crate::model::node::Span;
 use crate::rules::{Applicability, Severity};
 
-/// How to render.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct Style {
     /// ANSI colours.

@@ -18,7 +18,6 @@ pub struct JsonWriter<W: Write> {
 }
 
 impl<W: Write> JsonWriter<W> {
-    /// Starts the document.
     pub fn new(mut out: W) -> io::Result<Self> {
         write!(out, "{{\n  \"version\": {VERSION},\n  \"findings\": [")?;
         Ok(JsonWriter {

@@ -93,7 +93,6 @@ impl<W: Write> JunitWriter<W> {
         writeln!(self.out, "  </testsuite>")
     }
 
-    /// Closes the document.
     pub fn finish(mut self) -> io::Result<W> {
         writeln!(self.out, "</testsuites>")?;
         Ok(self.out)

@@ -19,7 +19,6 @@ use crate::rules::Severity;
 pub struct Summary {
     /// Files linted (including ones that failed to load).
     pub files: usize,
-    /// Findings.
     pub findings: usize,
     /// Errors (unreadable or invalid files, skipped resources).
     pub errors: usize,

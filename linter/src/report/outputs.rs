@@ -24,19 +24,16 @@ pub enum Format {
     Sarif,
     /// GitHub Actions workflow commands.
     Github,
-    /// JUnit XML.
     Junit,
 }
 
 /// Where a report goes.
 pub enum Destination {
-    /// Standard output.
     Stdout(BufWriter<io::Stdout>),
     /// A temporary file renamed over `path` once the report is complete.
     File {
         /// The temporary file, in the target's folder so the rename is atomic.
         temp: BufWriter<crate::io::write::TempFile>,
-        /// The final path.
         path: PathBuf,
     },
 }
@@ -96,13 +93,10 @@ impl Write for Destination {
 pub enum Output {
     /// Human text: each file's snippets, then the summary line.
     Human(Destination, human::Style),
-    /// JSON.
     Json(JsonWriter<Destination>),
-    /// SARIF.
     Sarif(SarifWriter<Destination>),
     /// GitHub workflow commands.
     Github(GithubWriter<Destination>),
-    /// JUnit XML.
     Junit(JunitWriter<Destination>),
 }
 

@@ -8,7 +8,6 @@ pub use super::spec::{Absent, Quantifier};
 /// A compiled JSON-pointer pattern, relative to the current node.
 #[derive(Clone, Debug, Default)]
 pub struct PathPattern {
-    /// The segments.
     pub segs: Vec<Seg>,
     /// The text as written, for messages.
     pub text: String,
@@ -57,11 +56,9 @@ pub fn any_glob(globs: &[TypeGlob], kind: &str) -> bool {
 pub enum Check {
     /// Value tests on the nodes at a path.
     Leaf(Leaf),
-    /// Every sub-check.
     All(Vec<Check>),
     /// At least one sub-check.
     Any(Vec<Check>),
-    /// Negation.
     Not(Box<Check>),
     /// A check evaluated on a bound resource.
     On(String, Box<Check>),
@@ -104,11 +101,8 @@ pub enum Test {
     Exists(bool),
     /// Equality with coercion.
     Equals(Json),
-    /// Inequality.
     NotEquals(Json),
-    /// Membership.
     OneOf(Vec<Json>),
-    /// Non-membership.
     NotOneOf(Vec<Json>),
     /// Regex on the text.
     Matches(Regex),
@@ -116,7 +110,6 @@ pub enum Test {
     NotMatches(Regex),
     /// List element or substring.
     Contains(Json),
-    /// Numeric comparison.
     Compare(CompareOp, f64),
     /// Names carry the environment suffix.
     MentionsSuffix {
@@ -129,23 +122,21 @@ pub enum Test {
     /// Key name regex.
     KeyMatches(Regex),
     /// Every capture is allowed.
-    Captures { regex: Regex, allowed: Vec<String> },
+    Captures {
+        regex: Regex,
+        allowed: Vec<String>,
+    },
     /// Ingress opens one of the ports.
     OpensAnyPort(Vec<u16>),
-    /// Not empty.
     Nonempty(bool),
 }
 
 /// A numeric comparison operator.
 #[derive(Clone, Copy, Debug)]
 pub enum CompareOp {
-    /// `>`.
     Gt,
-    /// `>=`.
     Gte,
-    /// `<`.
     Lt,
-    /// `<=`.
     Lte,
 }
 
@@ -158,7 +149,6 @@ pub struct Follow {
     pub of: Option<String>,
     /// Kept types.
     pub types: Vec<TypeGlob>,
-    /// Binding name.
     pub bind: Option<String>,
     /// The check on related resources.
     pub check: Option<Check>,
@@ -175,7 +165,6 @@ pub struct ReferencedBy {
     pub types: Vec<TypeGlob>,
     /// Where in the referrer the reference must be.
     pub path: Option<PathPattern>,
-    /// Binding name.
     pub bind: Option<String>,
     /// The check on referrers.
     pub check: Option<Check>,
@@ -203,7 +192,6 @@ pub struct SgAdmits {
     pub from_groups: PathPattern,
     /// The current resource's groups.
     pub groups: PathPattern,
-    /// The port.
     pub port: Port,
 }
 

@@ -280,53 +280,7 @@ impl Compiler<'_> {
 
     /// A check is a mapping with exactly one operator, which decides how the rest is read.
     fn check(&mut self, json: &Json) -> Result<Check> {
-        let Json::Object(map) = json else {
-            return Err(self.error(
-                "a check is a mapping with one operator, such as `{path: /Properties/X, exists: true}`",
-            ));
-        };
-        if spec::REPORT_KEYS.iter().any(|k| map.contains_key(*k)) {
-            return Err(self.error(
-                "`message`, `at`, `fix` and `on_unknown` belong to a top-level assertion under `assert:`",
-            ));
-        }
-        let known = |k: &str| {
-            spec::OPERATORS.contains(&k)
-                || spec::LEAF_TESTS.contains(&k)
-                || matches!(k, "path" | "absent" | "check" | "then")
-        };
-        if let Some(k) = map.keys().find(|k| !known(k)) {
-            return self.scoped(k, |c| {
-                Err(c.error(format!(
-                    "unknown field `{k}`, expected an operator ({}) or a value test ({})",
-                    spec::OPERATORS.join(", "),
-                    spec::LEAF_TESTS.join(", ")
-                )))
-            });
-        }
-        if map.contains_key("then") && !map.contains_key("if") {
-            return Err(self.error("`then` needs an `if`"));
-        }
-        let leaf = map.keys().any(|k| spec::LEAF_TESTS.contains(&k.as_str()));
-        let mut operators = spec::OPERATORS.iter().filter(|k| map.contains_key(**k));
-        let operator = match (operators.next(), operators.next(), leaf) {
-            (None, _, true) => "leaf",
-            (Some(op), None, false) => op,
-            (None, _, false) => return Err(self.error(
-                "a check needs an operator: a test on `path` (exists, equals, not_equals, one_of, not_one_of, matches, not_matches, contains, gt/gte/lt/lte, mentions_suffix, known, key_matches, captures, opens_any_port, nonempty) or one of all, any, not, if/then, on, each, some, by_type, follow, referenced_by, iam_allows, sg_admits",
-            )),
-            _ => return Err(self.error(
-                "a check has exactly one operator; combine several with `all:` or `any:`",
-            )),
-        };
-        if operator != "leaf" && map.contains_key("path") {
-            return Err(self.error(
-                "`path` belongs to value tests; `each`/`some` take the path as their value",
-            ));
-        }
-        if map.contains_key("check") && !matches!(operator, "each" | "some" | "on") {
-            return Err(self.error("`check` belongs to `each`, `some` or `on`"));
-        }
+        let operator = self.operator(json)?;
         match operator {
             "leaf" => self.leaf(&self.typed(json)?),
             "all" => Ok(Check::All(
@@ -357,11 +311,76 @@ impl Compiler<'_> {
                 let op: spec::IamAllowsOp = self.typed(json)?;
                 self.scoped("iam_allows", |c| c.iam_allows(&op.iam_allows))
             }
-            _ => {
+            "sg_admits" => {
                 let op: spec::SgAdmitsOp = self.typed(json)?;
                 self.scoped("sg_admits", |c| c.sg_admits(&op.sg_admits))
             }
+            other => Err(self.error(format!(
+                "operator `{other}` is listed but has no compiler (please report this)"
+            ))),
         }
+    }
+
+    /// Which operator a check uses, after the checks that hold whatever the operator: no report
+    /// keys below the top, no unknown keys, exactly one operator, and keys only where they apply.
+    fn operator(&self, json: &Json) -> Result<&'static str> {
+        let Json::Object(map) = json else {
+            return Err(self.error(
+                "a check is a mapping with one operator, such as `{path: /Properties/X, exists: true}`",
+            ));
+        };
+        if spec::REPORT_KEYS.iter().any(|k| map.contains_key(*k)) {
+            return Err(self.error(
+                "`message`, `at`, `fix` and `on_unknown` belong to a top-level assertion under `assert:`",
+            ));
+        }
+        let known = |k: &str| {
+            spec::OPERATORS.contains(&k)
+                || spec::LEAF_TESTS.contains(&k)
+                || matches!(k, "path" | "absent" | "check" | "then")
+        };
+        if let Some(k) = map.keys().find(|k| !known(k)) {
+            let mut at = self.at.clone();
+            at.push(k.clone());
+            return Err(CompileError {
+                path: at,
+                message: format!(
+                    "unknown field `{k}`, expected an operator ({}) or a value test ({})",
+                    spec::OPERATORS.join(", "),
+                    spec::LEAF_TESTS.join(", ")
+                ),
+            });
+        }
+        if map.contains_key("then") && !map.contains_key("if") {
+            return Err(self.error("`then` needs an `if`"));
+        }
+        let leaf = map.keys().any(|k| spec::LEAF_TESTS.contains(&k.as_str()));
+        let mut operators = spec::OPERATORS.iter().filter(|k| map.contains_key(**k));
+        let operator = match (operators.next(), operators.next(), leaf) {
+            (None, _, true) => "leaf",
+            (Some(op), None, false) => op,
+            (None, _, false) => {
+                return Err(self.error(format!(
+                    "a check needs an operator: a test on `path` ({}) or one of {}",
+                    spec::LEAF_TESTS.join(", "),
+                    spec::OPERATORS.join(", ")
+                )));
+            }
+            _ => {
+                return Err(self.error(
+                    "a check has exactly one operator; combine several with `all:` or `any:`",
+                ));
+            }
+        };
+        if operator != "leaf" && map.contains_key("path") {
+            return Err(self.error(
+                "`path` belongs to value tests; `each`/`some` take the path as their value",
+            ));
+        }
+        if map.contains_key("check") && !matches!(operator, "each" | "some" | "on") {
+            return Err(self.error("`check` belongs to `each`, `some` or `on`"));
+        }
+        Ok(operator)
     }
 
     fn leaf(&mut self, s: &spec::LeafSpec) -> Result<Check> {
@@ -542,113 +561,4 @@ impl Compiler<'_> {
 }
 
 #[cfg(test)]
-mod tests {
-    use crate::rules::{Settings, parse_rule};
-
-    /// A minimal rule; each case replaces its `assert:` list.
-    fn rule(assert: &str) -> String {
-        format!(
-            "code: TST100\nname: thing-without-x\nseverity: warning\ncategory: test\nsummary: s\nmessage: \"{{resource}} lacks X\"\ndocs: {{what: w, why: y, bad: b, good: g, fix: f}}\nselect: {{types: [AWS::S3::Bucket]}}\nexamples: {{fail: {{}}}}\nassert:\n{assert}"
-        )
-    }
-
-    /// The error's message and the 1-based line it points at.
-    fn error(assert: &str) -> (String, usize) {
-        let text = rule(assert);
-        match parse_rule("t.yaml", &text, &Settings::defaults()) {
-            Ok(_) => panic!("expected an error for:\n{assert}"),
-            Err(e) => {
-                let line = e
-                    .span_start()
-                    .map_or(0, |s| text[..s].matches('\n').count() + 1);
-                (e.message, line)
-            }
-        }
-    }
-
-    #[test]
-    fn valid_checks_of_every_operator_compile() {
-        let assert = "  - {path: /Properties/X, exists: true, absent: fail}\n  - all: [{path: /A, equals: 1}, {any: [{path: /B, matches: '^x'}, {not: {path: /C, nonempty: true}}]}]\n  - {if: {path: /D, equals: true}, then: {path: /E, exists: true}}\n  - {each: /Properties/Tags/*, check: {path: /Key, not_equals: ''}}\n  - {some: /Properties/Tags/*, absent: pass, check: {path: /Key, equals: k}}\n  - by_type: {AWS::S3::Bucket: {path: /F, exists: true}}\n  - follow: {path: /Properties/Role, types: [AWS::IAM::Role], as: role, check: {on: role, check: {path: /G, exists: true}}}\n    message: \"{resource} and {role}\"\n  - {referenced_by: {types: [Output], if_none: fail}}\n  - {iam_allows: {actions: ['s3:GetObject']}}\n";
-        let parsed = parse_rule("t.yaml", &rule(assert), &Settings::defaults());
-        assert!(parsed.is_ok(), "{:?}", parsed.err().map(|e| e.message));
-        assert_eq!(parsed.map(|r| r.assertions.len()).ok(), Some(9));
-    }
-
-    #[test]
-    fn mistakes_point_at_their_key() {
-        let cases: [(&str, &str, usize); 14] = [
-            ("  - {path: /X, exsts: true}\n", "unknown field `exsts`", 11),
-            ("  - {path: /X}\n", "a check needs an operator", 11),
-            (
-                "  - {path: /X, exists: true, all: []}\n",
-                "exactly one operator",
-                11,
-            ),
-            (
-                "  - all:\n      - {path: /X, exists: true, message: m}\n",
-                "belong to a top-level assertion",
-                12,
-            ),
-            (
-                "  - {then: {path: /X, exists: true}}\n",
-                "`then` needs an `if`",
-                11,
-            ),
-            (
-                "  - {each: /X, check: {path: /Y, exists: true}, path: /Z}\n",
-                "`path` belongs to value tests",
-                11,
-            ),
-            (
-                "  - {not: {path: /X, exists: true}, check: {path: /Y, exists: true}}\n",
-                "`check` belongs to",
-                11,
-            ),
-            (
-                "  - {on: role, check: {path: /Y, exists: true}}\n",
-                "`role` is not bound here",
-                11,
-            ),
-            ("  - {path: X, exists: true}\n", "is not a JSON pointer", 11),
-            (
-                "  - path: /X\n    matches: '('\n",
-                "invalid regular expression",
-                12,
-            ),
-            (
-                "  - path: /X\n    exists: true\n    message: \"{nope}\"\n",
-                "unknown placeholder `{nope}`",
-                13,
-            ),
-            (
-                "  - path: /X\n    exists: true\n    fix: {applicability: safe, title: t, ops: [{set: /X}]}\n",
-                "this operation needs a `value`",
-                13,
-            ),
-            // Settings are declared by the rule that uses them; only the suffix ones are global.
-            (
-                "  - path: /X\n    lte: {setting: log_retention_days}\n",
-                "unknown setting `log_retention_days`; declare it under `settings:`",
-                12,
-            ),
-            (
-                "  - path: /X\n    exists: true\n    message: \"{resource} outside {allowed_regions}\"\n",
-                "unknown placeholder `{allowed_regions}`",
-                13,
-            ),
-        ];
-        for (assert, message, line) in cases {
-            let (got, at) = error(assert);
-            assert!(got.contains(message), "{assert}: {got}");
-            assert_eq!(at, line, "{assert}: {got}");
-        }
-    }
-
-    #[test]
-    fn fn_sub_syntax_in_messages_is_text() {
-        let assert =
-            "  - path: /X\n    exists: true\n    message: \"{resource} in ${AWS::Region}\"\n";
-        let parsed = parse_rule("t.yaml", &rule(assert), &Settings::defaults());
-        assert!(parsed.is_ok(), "{:?}", parsed.err().map(|e| e.message));
-    }
-}
+mod tests;

@@ -8,7 +8,6 @@ use super::Severity;
 /// A rule implemented by the engine itself (not a YAML rule), so it can judge suppressions.
 #[derive(Clone, Copy, Debug)]
 pub struct MetaRule {
-    /// Stable code.
     pub code: &'static str,
     /// Kebab-case name.
     pub name: &'static str,
@@ -18,7 +17,6 @@ pub struct MetaRule {
     pub summary: &'static str,
     /// What it detects.
     pub what: &'static str,
-    /// Why it matters.
     pub why: &'static str,
     /// How to fix it.
     pub fix: &'static str,

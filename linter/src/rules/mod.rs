@@ -26,10 +26,8 @@ pub use files::is_rule_file;
 pub use registry::{Info, Kind, META_CATEGORY, RuleSet};
 pub use spec::{Applicability, Docs, Severity};
 
-/// A compiled rule.
 #[derive(Debug)]
 pub struct Rule {
-    /// Stable code.
     pub code: String,
     /// Kebab-case name of the violation.
     pub name: String,
@@ -37,11 +35,9 @@ pub struct Rule {
     pub severity: Severity,
     /// Category for configuration.
     pub category: String,
-    /// One-line summary.
     pub summary: String,
     /// The finding message template.
     pub message: String,
-    /// Documentation.
     pub docs: Docs,
     /// Which resources are subjects.
     pub select: Select,
@@ -70,12 +66,9 @@ pub struct Select {
     pub precondition: Option<Check>,
 }
 
-/// A compiled assertion.
 #[derive(Debug)]
 pub struct Assertion {
-    /// The check.
     pub check: Check,
-    /// Message override.
     pub message: Option<String>,
     /// Report location override (a path on the subject).
     pub at: Option<PathPattern>,

@@ -68,9 +68,7 @@ pub struct Docs {
     pub what: String,
     /// Why it matters.
     pub why: String,
-    /// A non-compliant snippet.
     pub bad: String,
-    /// A compliant snippet.
     pub good: String,
     /// How to fix it and whether the automatic fix is safe.
     pub fix: String,
@@ -407,7 +405,6 @@ pub struct PortSpec {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PortLookupSpec {
-    /// The property.
     pub path: String,
     /// Value prefix to port (`postgres: 5432`).
     pub map: BTreeMap<String, u16>,
