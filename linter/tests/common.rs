@@ -14,12 +14,17 @@ pub fn run(args: &[&str]) -> Output {
     run_in(&root(), args)
 }
 
+/// 2026-12-01T00:00:00Z: the "today" of every run, so rules dated against `today`
+/// (deprecated runtimes) give the same findings and messages on any day.
+pub const TODAY_EPOCH: &str = "1796083200";
+
 /// Runs tap-lint in a folder.
 pub fn run_in(dir: &Path, args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_tap-lint"))
         .args(args)
         .current_dir(dir)
         .env("NO_COLOR", "1")
+        .env("SOURCE_DATE_EPOCH", TODAY_EPOCH)
         .output()
         .expect("tap-lint runs")
 }

@@ -62,7 +62,7 @@ fn after_fixing_only_rules_without_an_automatic_fix_remain() {
                 .as_array()
                 .expect("findings")
                 .iter()
-                .filter(|f| f["fix"]["applicability"] != "display-only")
+                .filter(|f| !f["fix"].is_null() && f["fix"]["applicability"] != "display-only")
                 .map(|f| f["code"].clone())
                 .collect()
         };

@@ -17,7 +17,10 @@ fn noncompliant() -> String {
 
 fn tap_lint(dir: &Path, args: &[&str]) -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_tap-lint"));
-    c.args(args).current_dir(dir).env("NO_COLOR", "1");
+    c.args(args)
+        .current_dir(dir)
+        .env("NO_COLOR", "1")
+        .env("SOURCE_DATE_EPOCH", common::TODAY_EPOCH);
     c
 }
 

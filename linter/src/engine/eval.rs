@@ -6,7 +6,7 @@ use serde_json::Value as Json;
 
 use super::outcome::{Env, Here, Outcome, all_of, any_of};
 use super::path::{self, Hit};
-use super::{iam, network, values};
+use super::{graph, iam, network, values};
 use crate::model::node::{Node, Value};
 use crate::model::resolve::{self, Scalar};
 use crate::model::template::Template;
@@ -82,6 +82,8 @@ pub fn eval<'t>(check: &Check, env: &mut Env<'t>, here: &Here<'t>) -> Outcome {
         Check::ReferencedBy(r) => eval_referenced_by(r, env, here),
         Check::IamAllows(i) => iam::eval(i, env, here),
         Check::SgAdmits(s) => network::eval(s, env, here),
+        Check::Resolves(kinds) => graph::resolves(kinds, env, here),
+        Check::Acyclic => graph::acyclic(env, here),
     }
 }
 
@@ -282,20 +284,47 @@ fn run_test(test: &Test, t: &Template, node: &Node, key: Option<&str>) -> TestRe
             None => TestResult::Pass,
         },
         Test::OpensAnyPort(ports) => network::opens_any_port(t, node, ports).into(),
+        Test::DatePassed {
+            dates,
+            as_of,
+            as_of_text,
+        } => date_passed(t, node, dates, (*as_of, as_of_text)),
         Test::Nonempty(expected) => resolve::resolve(t, node)
-            .map(|s| {
-                let nonempty = match s {
-                    Scalar::Null => false,
-                    Scalar::Str(s) => !s.is_empty(),
-                    Scalar::Block(b) => b.as_seq().map_or_else(
-                        || b.as_map().is_some_and(|m| !m.entries.is_empty()),
-                        |s| !s.is_empty(),
-                    ),
-                    _ => true,
-                };
-                nonempty == *expected
-            })
+            .map(|s| nonempty(&s) == *expected)
             .into(),
+    }
+}
+
+fn nonempty(s: &Scalar<'_>) -> bool {
+    match s {
+        Scalar::Null => false,
+        Scalar::Str(s) => !s.is_empty(),
+        Scalar::Block(b) => b.as_seq().map_or_else(
+            || b.as_map().is_some_and(|m| !m.entries.is_empty()),
+            |s| !s.is_empty(),
+        ),
+        _ => true,
+    }
+}
+
+/// Fails when the value is a row of the table whose date is on or before `as_of`; the row's
+/// fields become placeholders. A value not known before deployment skips.
+fn date_passed(
+    t: &Template,
+    node: &Node,
+    dates: &[DatedEntry],
+    (as_of, as_of_text): (i64, &str),
+) -> TestResult {
+    let Some(value) = resolve::known_text(t, node) else {
+        return TestResult::Skip;
+    };
+    match dates.iter().find(|d| d.value == *value) {
+        Some(d) if d.day <= as_of => {
+            let mut vars = d.vars.clone();
+            vars.push(("as_of".into(), as_of_text.to_string()));
+            TestResult::Fail(vars)
+        }
+        _ => TestResult::Pass,
     }
 }
 

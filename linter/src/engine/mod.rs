@@ -1,6 +1,7 @@
 //! Rules × resources → findings.
 
 pub mod eval;
+pub mod graph;
 pub mod iam;
 pub mod network;
 pub mod outcome;
@@ -10,8 +11,8 @@ pub mod values;
 use outcome::{Env, Memo, Outcome};
 
 use crate::model::node::Span;
-use crate::model::template::Template;
-use crate::rules::check::any_glob;
+use crate::model::template::{OUTPUT_TYPE, Template};
+use crate::rules::check::{TypeGlob, any_glob};
 use crate::rules::plan::{self, FixPlan};
 use crate::rules::{Applicability, Rule, RuleSet, placeholders};
 
@@ -52,10 +53,21 @@ pub enum Plans {
 pub fn evaluate(t: &Template, rules: &RuleSet, plans: Plans) -> Vec<RawFinding> {
     let mut out = Vec::new();
     let memo = Memo::default();
-    for item in 0..t.resource_count {
+    for item in 0..t.items.len() {
         let kind = &t.items[item].kind;
+        let output = item >= t.resource_count;
         for (ri, rule) in rules.enabled_rules() {
-            if any_glob(&rule.select.types, kind) {
+            // Outputs are subjects only of rules that name their pseudo type: `*` means every
+            // resource, and no resource rule expects an output's shape.
+            let selected = match output {
+                false => any_glob(&rule.select.types, kind),
+                true => rule
+                    .select
+                    .types
+                    .iter()
+                    .any(|g| matches!(g, TypeGlob::Exact(e) if e == OUTPUT_TYPE)),
+            };
+            if selected {
                 evaluate_subject(t, &memo, (ri, rule), item, plans, &mut out);
             }
         }

@@ -41,6 +41,7 @@ pub struct Template {
     referrers: OnceLock<Vec<Vec<usize>>>,
     names: OnceLock<HashMap<Box<str>, Vec<usize>>>,
     role_policies: OnceLock<Vec<Vec<usize>>>,
+    cycles: OnceLock<Vec<Vec<usize>>>,
     /// Resources skipped because they are malformed, with why.
     pub problems: Vec<LoadError>,
 }
@@ -111,6 +112,9 @@ impl Template {
         let resource_count = items.len();
         if let Some(outputs) = root.get("Outputs").and_then(Node::as_map) {
             for (entry, e) in outputs.entries.iter().enumerate() {
+                if e.key.starts_with("Fn::ForEach::") {
+                    continue;
+                }
                 items.push(Item {
                     id: e.key.clone(),
                     kind: OUTPUT_TYPE.into(),
@@ -132,6 +136,7 @@ impl Template {
             referrers: OnceLock::new(),
             names: OnceLock::new(),
             role_policies: OnceLock::new(),
+            cycles: OnceLock::new(),
             problems,
         })
     }
@@ -232,6 +237,17 @@ impl Template {
     /// the template, so it is built once rather than once per role.
     pub fn role_policies(&self, build: impl FnOnce() -> Vec<Vec<usize>>) -> &[Vec<usize>] {
         self.role_policies.get_or_init(build)
+    }
+
+    /// The dependency cycles among resources, each a loop from its first resource in source
+    /// order (see [`graph::cycles`](super::graph::cycles)), computed once on demand.
+    pub fn cycles(&self) -> &[Vec<usize>] {
+        self.cycles.get_or_init(|| super::graph::cycles(self))
+    }
+
+    /// Whether the template declares a condition, a mapping or a parameter of this name.
+    pub fn declares(&self, section: &str, name: &str) -> bool {
+        self.root.get(section).and_then(|s| s.get(name)).is_some()
     }
 
     /// Collects the resources a subtree references through Ref, GetAtt, Sub and DependsOn.

@@ -81,6 +81,10 @@ pub enum Check {
     IamAllows(IamAllows),
     /// Security-group reachability into the current resource.
     SgAdmits(SgAdmits),
+    /// Every name of these kinds that the item writes is defined in the template.
+    Resolves(Vec<crate::model::refs::RefKind>),
+    /// The resource is in no dependency cycle.
+    Acyclic,
 }
 
 /// Value tests at a path.
@@ -129,6 +133,22 @@ pub enum Test {
     /// Ingress opens one of the ports.
     OpensAnyPort(Vec<u16>),
     Nonempty(bool),
+    /// The value's date in the table is after `as_of` (days since 1970-01-01, UTC).
+    DatePassed {
+        dates: Vec<DatedEntry>,
+        as_of: i64,
+        as_of_text: String,
+    },
+}
+
+/// One row of a `date_passed` table.
+#[derive(Debug)]
+pub struct DatedEntry {
+    pub value: String,
+    /// Days since 1970-01-01.
+    pub day: i64,
+    /// Placeholders the entry adds to a failure: `date` and the entry's other fields.
+    pub vars: Vec<(String, String)>,
 }
 
 /// A numeric comparison operator.

@@ -13,6 +13,7 @@ use crate::load::spanned::deserialize;
 
 mod fixes;
 mod leaf;
+mod relations;
 
 /// A validation error: what is wrong and the key path in the rule file where it is.
 #[derive(Debug)]
@@ -35,6 +36,9 @@ struct Compiler<'a> {
     at: Vec<String>,
     settings: &'a BTreeMap<String, Json>,
     bindings: BTreeSet<String>,
+    /// Placeholders the rule's compiled operators fill in (`resolves` gives `{target}`...):
+    /// a message may use them besides the built-in ones.
+    provided: BTreeSet<String>,
 }
 
 /// Compiles a rule with the effective settings (rule defaults overridden by the user's).
@@ -50,6 +54,7 @@ pub fn compile(spec: RuleSpec, user: &Settings) -> Result<Rule> {
         at: Vec::new(),
         settings: &settings.clone(),
         bindings: BTreeSet::from(["subject".to_string()]),
+        provided: BTreeSet::new(),
     };
     c.validate_identity(&spec)?;
     let types = c.scoped("select", |c| {
@@ -140,14 +145,20 @@ impl Compiler<'_> {
     }
 
     /// Every placeholder names a built-in value, a binding or a setting the rule may use.
+    fn provides(&mut self, names: impl IntoIterator<Item = impl Into<String>>) {
+        self.provided.extend(names.into_iter().map(Into::into));
+    }
+
     fn validate_placeholders(&mut self, key: &str, text: &str) -> Result<()> {
         for name in placeholders::names(text) {
             let known = BUILTIN_VARS.contains(&name)
                 || self.bindings.contains(name)
+                || self.provided.contains(name)
                 || self.settings.contains_key(name);
             if !known {
                 let mut allowed: Vec<String> = BUILTIN_VARS.iter().map(|s| s.to_string()).collect();
                 allowed.extend(self.bindings.iter().cloned());
+                allowed.extend(self.provided.iter().cloned());
                 allowed.extend(self.settings.keys().cloned());
                 return self.scoped(key, |c| {
                     Err(c.error(format!(
@@ -314,6 +325,21 @@ impl Compiler<'_> {
             "sg_admits" => {
                 let op: spec::SgAdmitsOp = self.typed(json)?;
                 self.scoped("sg_admits", |c| c.sg_admits(&op.sg_admits))
+            }
+            "resolves" => {
+                let op: spec::ResolvesOp = self.typed(json)?;
+                self.provides(["target", "kind", "expected", "suggestion"]);
+                self.scoped("resolves", |c| c.resolves(&op.resolves))
+            }
+            "acyclic" => {
+                let op: spec::AcyclicOp = self.typed(json)?;
+                self.provides(["cycle", "count"]);
+                self.scoped("acyclic", |c| match op.acyclic {
+                    true => Ok(Check::Acyclic),
+                    false => Err(c.error(
+                        "`acyclic` is `true`; to find resources in a cycle, use `not: {acyclic: true}`",
+                    )),
+                })
             }
             other => Err(self.error(format!(
                 "operator `{other}` is listed but has no compiler (please report this)"
@@ -533,29 +559,6 @@ impl Compiler<'_> {
             check,
             quantifier: f.quantifier,
             if_none: f.if_none.unwrap_or(Absent::Pass),
-        })))
-    }
-
-    fn referenced_by(&mut self, r: &spec::ReferencedBySpec) -> Result<Check> {
-        let types = self.scoped("types", |c| c.globs(&r.types))?;
-        let path = r
-            .path
-            .as_deref()
-            .map(|p| self.scoped("path", |c| c.path(p)))
-            .transpose()?;
-        self.bind(&r.r#as)?;
-        let check = r
-            .check
-            .as_ref()
-            .map(|x| self.scoped("check", |c| c.check(x)))
-            .transpose()?;
-        Ok(Check::ReferencedBy(Box::new(ReferencedBy {
-            types,
-            path,
-            bind: r.r#as.clone(),
-            check,
-            quantifier: r.quantifier,
-            if_none: r.if_none.unwrap_or(Absent::Pass),
         })))
     }
 }

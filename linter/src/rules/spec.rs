@@ -108,7 +108,7 @@ pub struct ReportSpec {
 pub const REPORT_KEYS: [&str; 4] = ["message", "at", "fix", "on_unknown"];
 
 /// The operator keys of a check besides the value tests; a check has exactly one operator.
-pub const OPERATORS: [&str; 12] = [
+pub const OPERATORS: [&str; 14] = [
     "all",
     "any",
     "not",
@@ -121,10 +121,12 @@ pub const OPERATORS: [&str; 12] = [
     "referenced_by",
     "iam_allows",
     "sg_admits",
+    "resolves",
+    "acyclic",
 ];
 
 /// The value tests of a leaf check: any number of them, on the nodes at one `path`.
-pub const LEAF_TESTS: [&str; 18] = [
+pub const LEAF_TESTS: [&str; 19] = [
     "exists",
     "equals",
     "not_equals",
@@ -143,6 +145,7 @@ pub const LEAF_TESTS: [&str; 18] = [
     "captures",
     "opens_any_port",
     "nonempty",
+    "date_passed",
 ];
 
 /// A leaf check: value tests on the nodes at `path`, which must all hold.
@@ -182,6 +185,19 @@ pub struct LeafSpec {
     pub opens_any_port: Option<Json>,
     /// A list, mapping or string is not empty.
     pub nonempty: Option<bool>,
+    /// The value's date in a table has not passed (see [`DatePassedSpec`]).
+    pub date_passed: Option<DatePassedSpec>,
+}
+
+/// `date_passed: {dates, as_of}`: fails when the value is a key of `dates` whose date is on or
+/// before `as_of`. Entries are `"YYYY-MM-DD"` or mappings with a `date` and any other fields,
+/// which become message and fix placeholders (a deprecated runtime's `successor`). `as_of` is a
+/// date or `today` (the UTC date of the run); a setting lets CI pin it.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DatePassedSpec {
+    pub dates: Json,
+    pub as_of: Json,
 }
 
 /// `all: [checks]`.
@@ -266,6 +282,21 @@ pub struct IamAllowsOp {
 #[serde(deny_unknown_fields)]
 pub struct SgAdmitsOp {
     pub sg_admits: SgAdmitsSpec,
+}
+
+/// `resolves: [ref, getatt, sub, depends_on, condition, find_in_map]` (or `all`): every name of
+/// these kinds that the item writes is defined in the template.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ResolvesOp {
+    pub resolves: Json,
+}
+
+/// `acyclic: true`: the resource is in no dependency cycle.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AcyclicOp {
+    pub acyclic: bool,
 }
 
 /// What an assertion does when its check cannot be decided statically.

@@ -3,8 +3,8 @@
 use serde_json::Value as Json;
 
 use super::{Compiler, Result};
-use crate::rules::check::{CompareOp, Test};
-use crate::rules::spec::{CapturesSpec, LeafSpec};
+use crate::rules::check::{CompareOp, DatedEntry, Test};
+use crate::rules::spec::{CapturesSpec, DatePassedSpec, LeafSpec};
 
 impl Compiler<'_> {
     pub(super) fn leaf_tests(&mut self, s: &LeafSpec) -> Result<Vec<Test>> {
@@ -68,6 +68,9 @@ impl Compiler<'_> {
         if let Some(n) = s.nonempty {
             tests.push(Test::Nonempty(n));
         }
+        if let Some(d) = &s.date_passed {
+            tests.push(self.scoped("date_passed", |c| c.date_passed(d))?);
+        }
         Ok(tests)
     }
 
@@ -127,5 +130,146 @@ impl Compiler<'_> {
                     .ok_or_else(|| self.error("ports are numbers from 0 to 65535"))
             })
             .collect()
+    }
+
+    fn date_passed(&mut self, d: &DatePassedSpec) -> Result<Test> {
+        let as_of = self.scoped("as_of", |c| {
+            let v = c.literal(&d.as_of)?;
+            match v.as_str() {
+                Some("today") => Ok(today()),
+                Some(text) => day_of(text)
+                    .map(|day| (day, text.to_string()))
+                    .ok_or_else(|| c.error("`as_of` is `today` or a date written YYYY-MM-DD")),
+                None => Err(c.error("`as_of` is `today` or a date written YYYY-MM-DD")),
+            }
+        })?;
+        let dates = self.scoped("dates", |c| {
+            let table = c.literal(&d.dates)?;
+            let Some(map) = table.as_object() else {
+                return Err(c.error("`dates` maps values to dates (YYYY-MM-DD) or to {date, ...}"));
+            };
+            map.iter()
+                .map(|(value, entry)| c.scoped(value, |c| c.dated_entry(value, entry)))
+                .collect::<Result<Vec<_>>>()
+        })?;
+        Ok(Test::DatePassed {
+            dates,
+            as_of: as_of.0,
+            as_of_text: as_of.1,
+        })
+    }
+
+    fn dated_entry(&mut self, value: &str, entry: &Json) -> Result<DatedEntry> {
+        let (date, fields) = match entry {
+            Json::String(date) => (Some(date.as_str()), None),
+            Json::Object(fields) => (fields.get("date").and_then(Json::as_str), Some(fields)),
+            _ => (None, None),
+        };
+        let Some((day, date)) = date.and_then(|d| Some((day_of(d)?, d))) else {
+            return Err(self.error("a date is written YYYY-MM-DD (or `{date: YYYY-MM-DD, ...}`)"));
+        };
+        let mut vars = vec![("date".to_string(), date.to_string())];
+        self.provides(["date", "as_of"]);
+        for (k, v) in fields.into_iter().flatten().filter(|(k, _)| *k != "date") {
+            let text = v.as_str().map_or_else(|| v.to_string(), str::to_string);
+            self.provides([k.as_str()]);
+            vars.push((k.clone(), text));
+        }
+        Ok(DatedEntry {
+            value: value.to_string(),
+            day,
+            vars,
+        })
+    }
+}
+
+/// The run's UTC date: `as_of: today` makes a deprecation table apply as dates pass, and the
+/// message names the date so a finding that appears overnight explains itself. A set
+/// `SOURCE_DATE_EPOCH` (the reproducible-builds convention: seconds since 1970) stands for the
+/// clock, so a build or test can fix "today" without a configuration file.
+fn today() -> (i64, String) {
+    let pinned = std::env::var("SOURCE_DATE_EPOCH")
+        .ok()
+        .and_then(|s| s.trim().parse::<u64>().ok());
+    let secs = pinned.unwrap_or_else(|| {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs())
+    });
+    let day = i64::try_from(secs / 86_400).unwrap_or(0);
+    (day, civil_of(day))
+}
+
+/// Days since 1970-01-01 of a `YYYY-MM-DD` date (proleptic Gregorian), if it is one.
+pub(crate) fn day_of(text: &str) -> Option<i64> {
+    let mut parts = text.split('-');
+    let (y, m, d) = (parts.next()?, parts.next()?, parts.next()?);
+    if parts.next().is_some() || y.len() != 4 || m.len() != 2 || d.len() != 2 {
+        return None;
+    }
+    let (y, m, d): (i64, i64, i64) = (y.parse().ok()?, m.parse().ok()?, d.parse().ok()?);
+    let leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+    let month_days = [
+        31,
+        if leap { 29 } else { 28 },
+        31,
+        30,
+        31,
+        30,
+        31,
+        31,
+        30,
+        31,
+        30,
+        31,
+    ];
+    if !(1..=12).contains(&m) || d < 1 || d > month_days[usize::try_from(m - 1).ok()?] {
+        return None;
+    }
+    // Howard Hinnant's days_from_civil.
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    Some(era * 146_097 + doe - 719_468)
+}
+
+/// `YYYY-MM-DD` of a day count since 1970-01-01 (the inverse of [`day_of`]).
+fn civil_of(day: i64) -> String {
+    let z = day + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    format!("{y:04}-{m:02}-{d:02}")
+}
+
+#[cfg(test)]
+mod date_tests {
+    use super::{civil_of, day_of};
+
+    #[test]
+    fn dates_round_trip_and_reject_what_is_not_a_date() {
+        assert_eq!(day_of("1970-01-01"), Some(0));
+        assert_eq!(day_of("2024-10-14"), Some(20_010));
+        for text in ["2000-02-29", "2024-12-31", "1999-03-01", "2026-12-02"] {
+            let day = day_of(text).expect("a date");
+            assert_eq!(civil_of(day), text);
+        }
+        for bad in [
+            "2023-02-29",
+            "2024-13-01",
+            "2024-1-01",
+            "24-01-01",
+            "2024-01-01x",
+            "today",
+        ] {
+            assert_eq!(day_of(bad), None, "{bad}");
+        }
     }
 }

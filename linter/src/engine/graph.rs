@@ -1,0 +1,174 @@
+//! Whole-template checks on what an item refers to: every name resolves (`resolves`), and the
+//! resource is in no dependency cycle (`acyclic`).
+
+use super::outcome::{Env, Here, Outcome};
+use crate::model::refs::{self, RefKind, Reference};
+use crate::model::template::Template;
+
+/// Pseudo parameters: `Ref` and `${...}` may name them without declaring them.
+const PSEUDO_PARAMETERS: [&str; 8] = [
+    "AWS::AccountId",
+    "AWS::NotificationARNs",
+    "AWS::NoValue",
+    "AWS::Partition",
+    "AWS::Region",
+    "AWS::StackId",
+    "AWS::StackName",
+    "AWS::URLSuffix",
+];
+
+/// Fails once per name of the selected kinds that the template does not define, at the node that
+/// writes it. A template with a `Transform` skips: SAM and macros add resources and parameters
+/// that only exist after the transform (`MyFunctionRole`, `ServerlessRestApi`...).
+pub(super) fn resolves<'t>(kinds: &[RefKind], env: &Env<'t>, here: &Here<'t>) -> Outcome {
+    let t = env.t;
+    if t.root.get("Transform").is_some() {
+        return Outcome::Skip;
+    }
+    let item = here.item;
+    let base = t.pointer(item);
+    let mut failures = Vec::new();
+    refs::each_reference(t.node(item), &mut |r, rel| {
+        if !kinds.contains(&r.kind) || r.shadowed || defined(t, &r) {
+            return;
+        }
+        let vars = vec![
+            ("target".to_string(), r.name.to_string()),
+            ("kind".to_string(), r.written.to_string()),
+            ("expected".to_string(), expected(r.kind).to_string()),
+            ("suggestion".to_string(), suggestion(t, &r)),
+        ];
+        failures.push(env.failure(item, format!("{base}{rel}"), r.node.span, vars));
+    });
+    if failures.is_empty() {
+        Outcome::Pass
+    } else {
+        Outcome::Fail(failures)
+    }
+}
+
+/// Fails at the first resource (in source order) of each dependency cycle, naming the loop.
+pub(super) fn acyclic<'t>(env: &Env<'t>, here: &Here<'t>) -> Outcome {
+    let t = env.t;
+    let Some(cycle) = t.cycles().iter().find(|c| c[0] == here.item) else {
+        return Outcome::Pass;
+    };
+    let mut names: Vec<&str> = cycle.iter().map(|&i| &*t.items[i].id).collect();
+    names.push(names[0]);
+    let vars = vec![
+        ("cycle".to_string(), names.join(" -> ")),
+        ("count".to_string(), cycle.len().to_string()),
+    ];
+    Outcome::Fail(vec![env.failure(
+        here.item,
+        t.pointer(here.item),
+        t.id_span(here.item),
+        vars,
+    )])
+}
+
+fn defined(t: &Template, r: &Reference<'_>) -> bool {
+    // A module (`Org::Service::Thing::MODULE`) adds its resources under its own logical ID as
+    // a prefix (`Module` + `Bucket` = `ModuleBucket`): names with that prefix may exist.
+    let from_module = || {
+        t.items[..t.resource_count]
+            .iter()
+            .any(|i| i.kind.ends_with("::MODULE") && r.name.starts_with(&*i.id))
+    };
+    let resource = t.resource(r.name).is_some() || from_module();
+    let parameter = || t.parameter(r.name).is_some() || PSEUDO_PARAMETERS.contains(&r.name);
+    match r.kind {
+        RefKind::Ref => resource || parameter(),
+        // `${AWS::Region}` and `${Param}` are fine in a Sub; `${Param.Attr}` is not, but a
+        // parameter of that name is what the author meant, so that is left to a schema check.
+        RefKind::Sub => resource || parameter(),
+        RefKind::GetAtt | RefKind::DependsOn => resource,
+        RefKind::Condition => t.declares("Conditions", r.name),
+        RefKind::FindInMap => t.declares("Mappings", r.name),
+    }
+}
+
+fn expected(kind: RefKind) -> &'static str {
+    match kind {
+        RefKind::Ref | RefKind::Sub => "resource or parameter",
+        RefKind::GetAtt | RefKind::DependsOn => "resource",
+        RefKind::Condition => "condition",
+        RefKind::FindInMap => "mapping",
+    }
+}
+
+/// ` (did you mean `X`?)` for the defined name closest to a dangling one, or nothing when none
+/// is close enough to be a likely typo.
+fn suggestion(t: &Template, r: &Reference<'_>) -> String {
+    let mut names: Vec<&str> = Vec::new();
+    let section = |name: &str| -> Vec<&str> {
+        t.root
+            .get(name)
+            .and_then(|s| s.as_map())
+            .map(|m| m.entries.iter().map(|e| &*e.key).collect())
+            .unwrap_or_default()
+    };
+    match r.kind {
+        RefKind::Ref | RefKind::Sub => {
+            names.extend(t.items[..t.resource_count].iter().map(|i| &*i.id));
+            names.extend(section("Parameters"));
+            names.extend(PSEUDO_PARAMETERS);
+        }
+        RefKind::GetAtt | RefKind::DependsOn => {
+            names.extend(t.items[..t.resource_count].iter().map(|i| &*i.id));
+        }
+        RefKind::Condition => names.extend(section("Conditions")),
+        RefKind::FindInMap => names.extend(section("Mappings")),
+    }
+    closest(r.name, &names).map_or_else(String::new, |n| format!(" (did you mean `{n}`?)"))
+}
+
+/// The candidate nearest to `name` by edit distance (ignoring case), if it is within a quarter of
+/// the name's length (at least one edit): farther guesses are noise.
+pub(super) fn closest<'a>(name: &str, candidates: &[&'a str]) -> Option<&'a str> {
+    let limit = (name.chars().count() / 4).max(1);
+    let lower = name.to_lowercase();
+    candidates
+        .iter()
+        .map(|c| (distance(&lower, &c.to_lowercase()), *c))
+        .filter(|(d, _)| *d <= limit)
+        .min_by_key(|(d, c)| (*d, *c))
+        .map(|(_, c)| c)
+}
+
+/// Levenshtein distance over characters, in one row of memory.
+fn distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut diagonal = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let substitution = diagonal + usize::from(ca != *cb);
+            diagonal = row[j + 1];
+            row[j + 1] = substitution.min(row[j] + 1).min(row[j + 1] + 1);
+        }
+    }
+    row[b.len()]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn distance_counts_single_character_edits() {
+        assert_eq!(distance("kitten", "sitting"), 3);
+        assert_eq!(distance("", "abc"), 3);
+        assert_eq!(distance("same", "same"), 0);
+    }
+
+    #[test]
+    fn closest_suggests_only_likely_typos() {
+        let names = ["DataBucket", "DataQueue", "Role"];
+        assert_eq!(closest("DataBuckett", &names), Some("DataBucket"));
+        assert_eq!(closest("databucket", &names), Some("DataBucket"));
+        assert_eq!(closest("Function", &names), None);
+        assert_eq!(closest("Rol", &names), Some("Role"));
+    }
+}

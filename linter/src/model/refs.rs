@@ -1,0 +1,294 @@
+//! Every name a resource or output refers to, as written: `Ref`, `Fn::GetAtt`, `Fn::Sub`
+//! variables, `DependsOn`, `Condition` and `Fn::If` condition names, `Fn::FindInMap` map names.
+//! Unlike [`Template::references`](super::template::Template::references), which keeps only the
+//! references that resolve to a resource, this keeps every name with the node it is written at,
+//! so a rule can ask whether it names anything.
+
+use super::node::{Node, Value};
+use super::pointer;
+use super::template::sub_variables;
+
+/// How a name is referred to; a rule selects the kinds it checks.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RefKind {
+    /// `Ref: X`: a resource, parameter or pseudo parameter.
+    Ref,
+    /// `Fn::GetAtt: [X, Attr]` or `X.Attr`: a resource.
+    GetAtt,
+    /// `${X}` or `${X.Attr}` in `Fn::Sub`: a resource, parameter, pseudo parameter or variable.
+    Sub,
+    /// A `DependsOn` entry: a resource.
+    DependsOn,
+    /// A resource's or output's `Condition`, or the first argument of `Fn::If`: a condition.
+    Condition,
+    /// The first argument of `Fn::FindInMap`: a mapping.
+    FindInMap,
+}
+
+impl RefKind {
+    /// Every kind, for rules that check them all.
+    pub const ALL: [RefKind; 6] = [
+        RefKind::Ref,
+        RefKind::GetAtt,
+        RefKind::Sub,
+        RefKind::DependsOn,
+        RefKind::Condition,
+        RefKind::FindInMap,
+    ];
+
+    /// The name rule files use (`ref`, `getatt`, `sub`, `depends_on`, `condition`, `find_in_map`).
+    pub fn from_name(name: &str) -> Option<RefKind> {
+        RefKind::ALL.into_iter().find(|k| k.name() == name)
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            RefKind::Ref => "ref",
+            RefKind::GetAtt => "getatt",
+            RefKind::Sub => "sub",
+            RefKind::DependsOn => "depends_on",
+            RefKind::Condition => "condition",
+            RefKind::FindInMap => "find_in_map",
+        }
+    }
+
+    /// How the template spells it, for messages.
+    pub fn spelling(self) -> &'static str {
+        match self {
+            RefKind::Ref => "Ref",
+            RefKind::GetAtt => "Fn::GetAtt",
+            RefKind::Sub => "Fn::Sub",
+            RefKind::DependsOn => "DependsOn",
+            RefKind::Condition => "Condition",
+            RefKind::FindInMap => "Fn::FindInMap",
+        }
+    }
+}
+
+/// One name referred to.
+#[derive(Clone, Copy, Debug)]
+pub struct Reference<'t> {
+    pub kind: RefKind,
+    /// The logical name (for `GetAtt` and `Sub`, the part before the first `.`).
+    pub name: &'t str,
+    /// The attribute of a `GetAtt` or `${X.Attr}`, if any.
+    pub attribute: Option<&'t str>,
+    /// Where it is written: the string node holding it (for `Fn::Sub`, the whole text).
+    pub node: &'t Node,
+    /// How the template writes it (`Condition` or `Fn::If` for a condition), for messages.
+    pub written: &'static str,
+    /// For `Fn::Sub` variables: the names its own variable map defines, which shadow the
+    /// template's.
+    pub shadowed: bool,
+}
+
+/// Calls `f` with every reference under an item's node (a resource's or output's mapping), with
+/// the node's pointer relative to the item. `Metadata` is skipped except
+/// `AWS::CloudFormation::Init`, the one part of it CloudFormation resolves.
+pub fn each_reference<'t>(item: &'t Node, f: &mut dyn FnMut(Reference<'t>, &str)) {
+    let Some(map) = item.as_map() else { return };
+    let mut ptr = String::new();
+    for e in &map.entries {
+        ptr.clear();
+        pointer::push(&mut ptr, &e.key);
+        match &*e.key {
+            "DependsOn" => depends_on(&e.value, &mut ptr, f),
+            "Condition" => {
+                if let Some(name) = e.value.as_str() {
+                    f(reference(RefKind::Condition, name, &e.value), &ptr);
+                }
+            }
+            "Metadata" => {
+                if let Some(init) = e.value.get("AWS::CloudFormation::Init") {
+                    pointer::push(&mut ptr, "AWS::CloudFormation::Init");
+                    walk(init, &mut ptr, f);
+                }
+            }
+            _ => walk(&e.value, &mut ptr, f),
+        }
+    }
+}
+
+fn reference<'t>(kind: RefKind, name: &'t str, node: &'t Node) -> Reference<'t> {
+    Reference {
+        kind,
+        name,
+        attribute: None,
+        node,
+        written: kind.spelling(),
+        shadowed: false,
+    }
+}
+
+fn depends_on<'t>(value: &'t Node, ptr: &mut String, f: &mut dyn FnMut(Reference<'t>, &str)) {
+    match &value.value {
+        Value::String(name) => f(reference(RefKind::DependsOn, name, value), ptr),
+        Value::Seq(items) => {
+            for (i, item) in items.iter().enumerate() {
+                if let Some(name) = item.as_str() {
+                    let len = ptr.len();
+                    pointer::push(ptr, &i.to_string());
+                    f(reference(RefKind::DependsOn, name, item), ptr);
+                    ptr.truncate(len);
+                }
+            }
+        }
+        _ => {}
+    }
+}
+
+fn walk<'t>(node: &'t Node, ptr: &mut String, f: &mut dyn FnMut(Reference<'t>, &str)) {
+    match &node.value {
+        Value::Map(m) => {
+            // An intrinsic is a one-key mapping; anything else is data whose keys are not
+            // function names (a policy's `Condition` block is not a condition reference).
+            let intrinsic = m.entries.len() == 1;
+            for e in &m.entries {
+                let len = ptr.len();
+                pointer::push(ptr, &e.key);
+                match (intrinsic, &*e.key) {
+                    (true, "Ref") => match e.value.as_str() {
+                        Some(name) => f(reference(RefKind::Ref, name, &e.value), ptr),
+                        None => walk(&e.value, ptr, f),
+                    },
+                    (true, "Fn::GetAtt") => get_att(&e.value, ptr, f),
+                    (true, "Fn::Sub") => sub(&e.value, ptr, f),
+                    (true, "Fn::If") => if_(&e.value, ptr, f),
+                    (true, "Fn::FindInMap") => find_in_map(&e.value, ptr, f),
+                    _ => walk(&e.value, ptr, f),
+                }
+                ptr.truncate(len);
+            }
+        }
+        Value::Seq(items) => {
+            for (i, item) in items.iter().enumerate() {
+                let len = ptr.len();
+                pointer::push(ptr, &i.to_string());
+                walk(item, ptr, f);
+                ptr.truncate(len);
+            }
+        }
+        _ => {}
+    }
+}
+
+fn get_att<'t>(arg: &'t Node, ptr: &mut String, f: &mut dyn FnMut(Reference<'t>, &str)) {
+    let (name, attribute, at) = match &arg.value {
+        Value::String(s) => match s.split_once('.') {
+            Some((name, attr)) => (name, Some(attr), arg),
+            None => (&**s, None, arg),
+        },
+        Value::Seq(parts) => match parts.first() {
+            Some(
+                first @ Node {
+                    value: Value::String(name),
+                    ..
+                },
+            ) => {
+                // The attribute may itself be computed (`!Ref AttrName`): walk it.
+                if let Some(rest) = parts.get(1) {
+                    let len = ptr.len();
+                    pointer::push(ptr, "1");
+                    walk(rest, ptr, f);
+                    ptr.truncate(len);
+                }
+                let len = ptr.len();
+                pointer::push(ptr, "0");
+                let r = Reference {
+                    attribute: parts.get(1).and_then(Node::as_str),
+                    ..reference(RefKind::GetAtt, name, first)
+                };
+                f(r, ptr);
+                ptr.truncate(len);
+                return;
+            }
+            _ => return walk(arg, ptr, f),
+        },
+        _ => return walk(arg, ptr, f),
+    };
+    f(
+        Reference {
+            attribute,
+            ..reference(RefKind::GetAtt, name, at)
+        },
+        ptr,
+    );
+}
+
+fn sub<'t>(arg: &'t Node, ptr: &mut String, f: &mut dyn FnMut(Reference<'t>, &str)) {
+    let (text_node, vars) = match &arg.value {
+        Value::String(_) => (arg, None),
+        Value::Seq(parts) => match parts.first() {
+            Some(
+                t @ Node {
+                    value: Value::String(_),
+                    ..
+                },
+            ) => (t, parts.get(1)),
+            _ => return walk(arg, ptr, f),
+        },
+        _ => return walk(arg, ptr, f),
+    };
+    let Some(text) = text_node.as_str() else {
+        return;
+    };
+    let len = ptr.len();
+    if vars.is_some() {
+        pointer::push(ptr, "0");
+    }
+    for var in sub_variables(text) {
+        let (name, attribute) = match var.split_once('.') {
+            Some((n, a)) => (n, Some(a)),
+            None => (var, None),
+        };
+        let shadowed = vars.and_then(|v| v.get(name)).is_some();
+        let r = Reference {
+            attribute,
+            shadowed,
+            ..reference(RefKind::Sub, name, text_node)
+        };
+        f(r, ptr);
+    }
+    ptr.truncate(len);
+    if let Some(v) = vars {
+        pointer::push(ptr, "1");
+        walk(v, ptr, f);
+        ptr.truncate(len);
+    }
+}
+
+fn if_<'t>(arg: &'t Node, ptr: &mut String, f: &mut dyn FnMut(Reference<'t>, &str)) {
+    let Value::Seq(parts) = &arg.value else {
+        return walk(arg, ptr, f);
+    };
+    for (i, part) in parts.iter().enumerate() {
+        let len = ptr.len();
+        pointer::push(ptr, &i.to_string());
+        match (i, part.as_str()) {
+            (0, Some(name)) => {
+                let r = Reference {
+                    written: "Fn::If",
+                    ..reference(RefKind::Condition, name, part)
+                };
+                f(r, ptr)
+            }
+            _ => walk(part, ptr, f),
+        }
+        ptr.truncate(len);
+    }
+}
+
+fn find_in_map<'t>(arg: &'t Node, ptr: &mut String, f: &mut dyn FnMut(Reference<'t>, &str)) {
+    let Value::Seq(parts) = &arg.value else {
+        return walk(arg, ptr, f);
+    };
+    for (i, part) in parts.iter().enumerate() {
+        let len = ptr.len();
+        pointer::push(ptr, &i.to_string());
+        match (i, part.as_str()) {
+            (0, Some(name)) => f(reference(RefKind::FindInMap, name, part), ptr),
+            _ => walk(part, ptr, f),
+        }
+        ptr.truncate(len);
+    }
+}

@@ -1,0 +1,56 @@
+//! Compiling the operators about what an item refers to and what refers to it.
+
+use serde_json::Value as Json;
+
+use super::{Compiler, Result};
+use crate::rules::check::{Absent, Check, ReferencedBy};
+use crate::rules::spec;
+
+impl Compiler<'_> {
+    pub(super) fn resolves(&self, kinds: &Json) -> Result<Check> {
+        use crate::model::refs::RefKind;
+        let names: Vec<&str> = match kinds {
+            Json::String(s) if s == "all" => return Ok(Check::Resolves(RefKind::ALL.to_vec())),
+            Json::Array(list) => list.iter().filter_map(Json::as_str).collect(),
+            _ => Vec::new(),
+        };
+        let all: Vec<&str> = RefKind::ALL.iter().map(|k| k.name()).collect();
+        let usage = || {
+            self.error(format!(
+                "`resolves` is `all` or a non-empty list of: {}",
+                all.join(", ")
+            ))
+        };
+        if names.is_empty() || kinds.as_array().is_some_and(|l| l.len() != names.len()) {
+            return Err(usage());
+        }
+        names
+            .iter()
+            .map(|n| RefKind::from_name(n).ok_or_else(usage))
+            .collect::<Result<Vec<_>>>()
+            .map(Check::Resolves)
+    }
+
+    pub(super) fn referenced_by(&mut self, r: &spec::ReferencedBySpec) -> Result<Check> {
+        let types = self.scoped("types", |c| c.globs(&r.types))?;
+        let path = r
+            .path
+            .as_deref()
+            .map(|p| self.scoped("path", |c| c.path(p)))
+            .transpose()?;
+        self.bind(&r.r#as)?;
+        let check = r
+            .check
+            .as_ref()
+            .map(|x| self.scoped("check", |c| c.check(x)))
+            .transpose()?;
+        Ok(Check::ReferencedBy(Box::new(ReferencedBy {
+            types,
+            path,
+            bind: r.r#as.clone(),
+            check,
+            quantifier: r.quantifier,
+            if_none: r.if_none.unwrap_or(Absent::Pass),
+        })))
+    }
+}
