@@ -84,6 +84,7 @@ pub fn eval<'t>(check: &Check, env: &mut Env<'t>, here: &Here<'t>) -> Outcome {
         Check::SgAdmits(s) => network::eval(s, env, here),
         Check::Resolves(kinds) => graph::resolves(kinds, env, here),
         Check::Acyclic => graph::acyclic(env, here),
+        Check::Unique(path) => graph::unique(path, env, here),
     }
 }
 

@@ -1,9 +1,14 @@
-//! Whole-template checks on what an item refers to: every name resolves (`resolves`), and the
-//! resource is in no dependency cycle (`acyclic`).
+//! Whole-template checks: every name an item refers to resolves (`resolves`), the resource is in
+//! no dependency cycle (`acyclic`), and no other resource of its type takes its name (`unique`).
+
+use std::collections::HashMap;
 
 use super::outcome::{Env, Here, Outcome};
+use super::path::{self, Hit};
+use crate::model::node::{Node, Value};
 use crate::model::refs::{self, RefKind, Reference};
 use crate::model::template::Template;
+use crate::rules::check::PathPattern;
 
 /// Pseudo parameters: `Ref` and `${...}` may name them without declaring them.
 const PSEUDO_PARAMETERS: [&str; 8] = [
@@ -65,6 +70,68 @@ pub(super) fn acyclic<'t>(env: &Env<'t>, here: &Here<'t>) -> Outcome {
         t.id_span(here.item),
         vars,
     )])
+}
+
+/// Fails when an earlier resource of the same type writes the same value at the path (compared
+/// as written: two identical `Fn::Sub` expressions collide whatever the parameters are). A
+/// resource with a `Condition` is left out on both sides: two resources under exclusive
+/// conditions may share a name, and which conditions exclude each other is not known here.
+pub(super) fn unique<'t>(path: &PathPattern, env: &Env<'t>, here: &Here<'t>) -> Outcome {
+    let t = env.t;
+    let written = |item: usize| -> Option<(&'t Node, String)> {
+        if t.node(item).get("Condition").is_some() {
+            return None;
+        }
+        let root = env.item_here(item);
+        let (place, _) = path::collect(root.place, path).into_iter().next()?;
+        let Hit::Found(node) = place.hit else {
+            return None;
+        };
+        // An expression with a branch (`Fn::If`) or `AWS::NoValue` may name nothing, or differ
+        // per condition: left out. Any other literal or expression is compared as written.
+        if matches!(node.value, Value::Null) {
+            return None;
+        }
+        let written = node.to_json().to_string();
+        if written.contains("\"Fn::If\"") || written.contains("AWS::NoValue") {
+            return None;
+        }
+        Some((node, written))
+    };
+    let Some((node, key)) = written(here.item) else {
+        return Outcome::Pass;
+    };
+    let first = {
+        let mut tables = env.memo.first_writer.borrow_mut();
+        let table = tables.entry(path as *const PathPattern).or_insert_with(|| {
+            let mut table = HashMap::new();
+            for item in 0..t.resource_count {
+                if let Some((_, key)) = written(item) {
+                    table
+                        .entry((t.items[item].kind.clone(), key))
+                        .or_insert(item);
+                }
+            }
+            table
+        });
+        table.get(&(t.items[here.item].kind.clone(), key)).copied()
+    };
+    match first {
+        Some(other) if other != here.item => {
+            let (place, rel) = path::collect(env.item_here(here.item).place, path)
+                .into_iter()
+                .next()
+                .map_or((None, String::new()), |(p, r)| (Some(p), r));
+            let span = place.map_or(node.span, |p| p.label);
+            let vars = vec![
+                ("other".to_string(), t.items[other].id.to_string()),
+                ("value".to_string(), super::values::display(t, node)),
+            ];
+            let pointer = format!("{}{rel}", t.pointer(here.item));
+            Outcome::Fail(vec![env.failure(here.item, pointer, span, vars)])
+        }
+        _ => Outcome::Pass,
+    }
 }
 
 fn defined(t: &Template, r: &Reference<'_>) -> bool {

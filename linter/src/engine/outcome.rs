@@ -10,7 +10,7 @@ use super::path::{Hit, Place};
 use super::values;
 use crate::model::node::Span;
 use crate::model::template::Template;
-use crate::rules::check::ReferencedBy;
+use crate::rules::check::{PathPattern, ReferencedBy};
 
 /// The result of a check.
 #[derive(Debug)]
@@ -44,6 +44,9 @@ pub struct Env<'t> {
     pub memo: &'t Memo,
 }
 
+/// The first resource writing each (resource type, canonical JSON of the value) at a path.
+pub(super) type FirstWriters = HashMap<(Box<str>, String), usize>;
+
 /// Template-wide tables that checks build on first use and every later subject reuses: without
 /// them a check that looks at every other resource costs time in the square of the resources.
 #[derive(Default)]
@@ -51,6 +54,9 @@ pub struct Memo {
     /// For each `referenced_by` with a path (by address: the rule set outlives the evaluation),
     /// every item's referrers through that path.
     pub(super) referrers_by_path: RefCell<HashMap<*const ReferencedBy, Vec<Vec<usize>>>>,
+    /// For each `unique` check (by address), the first resource writing each value at its path,
+    /// keyed by resource type and the value's canonical JSON.
+    pub(super) first_writer: RefCell<HashMap<*const PathPattern, FirstWriters>>,
 }
 
 /// Where a check is evaluated.

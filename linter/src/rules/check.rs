@@ -85,6 +85,8 @@ pub enum Check {
     Resolves(Vec<crate::model::refs::RefKind>),
     /// The resource is in no dependency cycle.
     Acyclic,
+    /// No other resource of the same type writes the same value at the path.
+    Unique(PathPattern),
 }
 
 /// Value tests at a path.

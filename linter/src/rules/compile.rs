@@ -341,6 +341,12 @@ impl Compiler<'_> {
                     )),
                 })
             }
+            "unique" => {
+                let op: spec::UniqueOp = self.typed(json)?;
+                self.provides(["other"]);
+                self.scoped("unique", |c| c.path(&op.unique))
+                    .map(Check::Unique)
+            }
             other => Err(self.error(format!(
                 "operator `{other}` is listed but has no compiler (please report this)"
             ))),

@@ -108,7 +108,7 @@ pub struct ReportSpec {
 pub const REPORT_KEYS: [&str; 4] = ["message", "at", "fix", "on_unknown"];
 
 /// The operator keys of a check besides the value tests; a check has exactly one operator.
-pub const OPERATORS: [&str; 14] = [
+pub const OPERATORS: [&str; 15] = [
     "all",
     "any",
     "not",
@@ -123,6 +123,7 @@ pub const OPERATORS: [&str; 14] = [
     "sg_admits",
     "resolves",
     "acyclic",
+    "unique",
 ];
 
 /// The value tests of a leaf check: any number of them, on the nodes at one `path`.
@@ -297,6 +298,13 @@ pub struct ResolvesOp {
 #[serde(deny_unknown_fields)]
 pub struct AcyclicOp {
     pub acyclic: bool,
+}
+
+/// `unique: /Properties/Name`: no other resource of the same type writes the same value there.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UniqueOp {
+    pub unique: String,
 }
 
 /// What an assertion does when its check cannot be decided statically.
