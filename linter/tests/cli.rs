@@ -246,3 +246,45 @@ fn a_rule_may_ask_to_report_what_it_cannot_verify() {
         "{f}"
     );
 }
+
+/// A transform rebuilds resources (SAM splits a `Serverless::Api` into an API, a stage and a
+/// deployment), so structure checks skip templates with one instead of reporting what may not
+/// exist after it.
+#[test]
+fn structure_checks_skip_templates_with_a_transform() {
+    let body = "\
+Resources:
+  Api:
+    Type: AWS::Serverless::Api
+    Properties:
+      StageName: prod
+      AccessLogSetting: {DestinationArn: !GetAtt ApiLogs.Arn}
+  ApiLogs:
+    Type: AWS::Logs::LogGroup
+    Properties:
+      LogGroupName: !Sub 'API-Gateway-Execution-Logs_${Api}/prod'
+      RetentionInDays: 14
+  Function:
+    Type: AWS::Serverless::Function
+    Properties:
+      Role: !GetAtt FunctionRole.Arn
+";
+    let dir = tempfile::tempdir().expect("temp dir");
+    let codes = |name: &str, text: &str| {
+        std::fs::write(dir.path().join(name), text).expect("write");
+        let out = run_in(dir.path(), &["--format", "json", "--no-config", name]);
+        let doc: serde_json::Value = serde_json::from_str(&stdout(&out)).expect("json");
+        let mut codes: Vec<String> = doc["findings"]
+            .as_array()
+            .expect("findings")
+            .iter()
+            .filter_map(|f| f["code"].as_str().map(str::to_string))
+            .filter(|c| c.starts_with("TAP9"))
+            .collect();
+        codes.sort();
+        codes
+    };
+    assert_eq!(codes("plain.yaml", body), ["TAP901", "TAP905"]);
+    let sam = format!("Transform: AWS::Serverless-2016-10-31\n{body}");
+    assert_eq!(codes("sam.yaml", &sam), Vec::<String>::new());
+}

@@ -52,24 +52,43 @@ pub(super) fn resolves<'t>(kinds: &[RefKind], env: &Env<'t>, here: &Here<'t>) ->
     }
 }
 
-/// Fails at the first resource (in source order) of each dependency cycle, naming the loop.
+/// Fails at the first resource (in source order) of each dependency cycle, naming the loop, at
+/// the reference that leads to the next resource of the loop: the edge to cut. Templates with a
+/// `Transform` skip.
 pub(super) fn acyclic<'t>(env: &Env<'t>, here: &Here<'t>) -> Outcome {
     let t = env.t;
+    // A transform rebuilds the graph: SAM splits an `AWS::Serverless::Api` into an API, a
+    // stage and a deployment, so a loop through it before the transform may not exist after.
+    if t.root.get("Transform").is_some() {
+        return Outcome::Skip;
+    }
     let Some(cycle) = t.cycles().iter().find(|c| c[0] == here.item) else {
         return Outcome::Pass;
     };
     let mut names: Vec<&str> = cycle.iter().map(|&i| &*t.items[i].id).collect();
     names.push(names[0]);
+    let next = names[1];
+    let mut at = None;
+    refs::each_reference(t.node(here.item), &mut |r, rel| {
+        let edge = matches!(
+            r.kind,
+            RefKind::Ref | RefKind::GetAtt | RefKind::Sub | RefKind::DependsOn
+        );
+        if at.is_none() && edge && !r.shadowed && r.name == next {
+            at = Some((rel.to_string(), r.node.span));
+        }
+    });
+    let base = t.pointer(here.item);
+    let (pointer, span) = match at {
+        Some((rel, span)) => (format!("{base}{rel}"), span),
+        None => (base, t.id_span(here.item)),
+    };
     let vars = vec![
         ("cycle".to_string(), names.join(" -> ")),
         ("count".to_string(), cycle.len().to_string()),
+        ("next".to_string(), next.to_string()),
     ];
-    Outcome::Fail(vec![env.failure(
-        here.item,
-        t.pointer(here.item),
-        t.id_span(here.item),
-        vars,
-    )])
+    Outcome::Fail(vec![env.failure(here.item, pointer, span, vars)])
 }
 
 /// Fails when an earlier resource of the same type writes the same value at the path (compared

@@ -333,7 +333,7 @@ impl Compiler<'_> {
             }
             "acyclic" => {
                 let op: spec::AcyclicOp = self.typed(json)?;
-                self.provides(["cycle", "count"]);
+                self.provides(["cycle", "count", "next"]);
                 self.scoped("acyclic", |c| match op.acyclic {
                     true => Ok(Check::Acyclic),
                     false => Err(c.error(
