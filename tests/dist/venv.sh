@@ -6,11 +6,12 @@
 #   maturin     builds the wheel (tests/dist/wheel.sh)
 #   auditwheel  reads the wheel's platform tag back from the binary's symbol versions
 #   jsonschema  validates the SARIF the Action writes (tests/dist/action.sh)
+#   pyyaml      reads action.yml, whose steps tests/dist/run-action.py runs as a runner would
 # The list below is written into the venv as the last step of a successful install, so an
 # interrupted install is never trusted and a change of pin rebuilds it; a warm run costs a read.
 set -euo pipefail
 
-pins=(maturin==1.16.0 auditwheel==6.8.2 jsonschema==4.26.0)
+pins=(maturin==1.16.0 auditwheel==6.8.2 jsonschema==4.26.0 pyyaml==6.0.3)
 cache="${TAP_CACHE_DIR:-$HOME/.cache/tap-lint}"
 venv="$cache/dist-venv"
 stamp="$venv/.pins"
