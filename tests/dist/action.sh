@@ -38,6 +38,7 @@ if [ -z "$wheel" ]; then
 fi
 [ -f "$wheel" ] || fail "no wheel $wheel"
 [ -x "$binary" ] || fail "no tap-lint binary $binary: run cargo build first"
+binary="$(cd "$(dirname "$binary")" && pwd)/$(basename "$binary")"   # it is linked from a temp dir
 schema="$repo/../shared/schemas/sarif-schema-2.1.0.json"
 [ -f "$schema" ] || fail "no SARIF schema at $schema (shared/ beside the repository)"
 venv="$("$repo/tests/dist/venv.sh")"

@@ -2,6 +2,7 @@
 # The CDK synth-time plugin (integrations/cdk-python, `tap_lint_cdk.TapLint`), end to end: a tiny
 # CDK app with a bad stack (an S3 bucket with RemovalPolicy.RETAIN and nothing else) and a clean
 # one registers the plugin with `Validations.of(app).add_plugins(TapLint(...))` and synthesizes.
+# (and an empty stack, which must not make the plugin fail)
 #   1. default fail_on="error": the synth fails (ValidationFailed), and CDK's validation report
 #      lists tap-lint's findings on the bad stack: rule, severity, fix, logical ID, template,
 #      property path, construct path; none on the clean stack
@@ -59,6 +60,7 @@ bucket = s3.Bucket(clean, "Data", removal_policy=RemovalPolicy.DESTROY, encrypti
                    lifecycle_rules=[s3.LifecycleRule(expiration=Duration.days(1095), transitions=[
                        s3.Transition(storage_class=s3.StorageClass.GLACIER, transition_after=Duration.days(90))])])
 CfnOutput(clean, "DataBucketName", value=bucket.bucket_name)
+Stack(app, "EmptyStack")  # no resources at all: nothing to lint, not an error
 Validations.of(app).add_plugins(TapLint() if fail_on == "default" else TapLint(fail_on=fail_on))
 app.synth()
 print("synth finished")
@@ -84,7 +86,7 @@ plugin = plugins[0]
 assert plugin["conclusion"] == conclusion, plugin["conclusion"]
 assert plugin["pluginVersion"], "no plugin version"
 summary = json.loads(plugin["metadata"]["summary"])
-assert summary["files"] == 2 and summary["errors"] == 0, f"tap-lint did not lint both stacks: {summary}"
+assert summary["files"] == 2 and summary["errors"] == 0, f"tap-lint did not lint the two stacks with resources: {summary}"
 seen = {}
 for v in plugin["violations"]:
     for c in v["violatingConstructs"]:

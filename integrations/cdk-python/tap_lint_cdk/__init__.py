@@ -75,8 +75,12 @@ class TapLint:
 
     @property
     def version(self) -> Optional[str]:
+        # Never raises: CDK reads it while reporting that validate() failed, too.
         if self._version is None:
-            out = self._run(["--version"]).stdout.split()
+            try:
+                out = self._run(["--version"]).stdout.split()
+            except TapLintError:
+                return None
             self._version = out[-1] if out else "0.0.0"
         return self._version
 
@@ -85,7 +89,9 @@ class TapLint:
         return None
 
     def validate(self, context: Any) -> Any:
-        paths = list(context.template_paths)
+        # A stack without resources (only CDK's BootstrapVersion parameter) is no CloudFormation
+        # template to tap-lint, which would report it as an error: there is nothing to check.
+        paths = [p for p in context.template_paths if _has_resources(p)]
         if not paths:
             return _Report(success=True, violations=[], plugin_version=self.version)
         proc = self._run(["--format", "json", "--fail-on", "never", *self._args, "--", *paths])
@@ -146,6 +152,14 @@ def _location(pointer: str, resource: Optional[str]) -> str:
     if resource and parts[:2] == ["Resources", resource]:
         parts = parts[2:]
     return ".".join(parts)
+
+
+def _has_resources(path: str) -> bool:
+    try:
+        with open(path, encoding="utf-8") as f:
+            return bool(json.load(f).get("Resources"))
+    except (OSError, ValueError, AttributeError):
+        return True  # let tap-lint report what is wrong with it
 
 
 def _find_binary() -> str:
