@@ -6,7 +6,7 @@ use serde_json::Value as Json;
 
 use super::outcome::{Env, Here, Outcome, all_of, any_of};
 use super::path::{self, Hit};
-use super::{iam, network, values};
+use super::{iam, network, schema, values};
 use crate::model::node::{Node, Value};
 use crate::model::resolve::{self, Scalar};
 use crate::model::template::Template;
@@ -82,6 +82,7 @@ pub fn eval<'t>(check: &Check, env: &mut Env<'t>, here: &Here<'t>) -> Outcome {
         Check::ReferencedBy(r) => eval_referenced_by(r, env, here),
         Check::IamAllows(i) => iam::eval(i, env, here),
         Check::SgAdmits(s) => network::eval(s, env, here),
+        Check::Schema(s) => schema::eval(s, env, here),
     }
 }
 

@@ -13,6 +13,7 @@ use crate::load::spanned::deserialize;
 
 mod fixes;
 mod leaf;
+mod schema;
 
 /// A validation error: what is wrong and the key path in the rule file where it is.
 #[derive(Debug)]
@@ -315,6 +316,7 @@ impl Compiler<'_> {
                 let op: spec::SgAdmitsOp = self.typed(json)?;
                 self.scoped("sg_admits", |c| c.sg_admits(&op.sg_admits))
             }
+            "schema" => self.schema(&self.typed(json)?),
             other => Err(self.error(format!(
                 "operator `{other}` is listed but has no compiler (please report this)"
             ))),
