@@ -179,8 +179,8 @@ fn explain_and_rules_document_the_pack() {
     let by_code = run(&["explain", "tap201"]);
     assert_eq!(stdout(&by_code), text);
     let listing = stdout(&run(&["rules"]));
-    // 28 YAML rules and the 5 engine-level suppression rules (TAP001-TAP005).
-    assert_eq!(listing.lines().count(), 33, "{listing}");
+    // 36 YAML rules and the 5 engine-level suppression rules (TAP001-TAP005).
+    assert_eq!(listing.lines().count(), 41, "{listing}");
     assert_eq!(run(&["explain", "nope"]).status.code(), Some(2));
 }
 
