@@ -51,6 +51,9 @@ pub struct Memo {
     /// For each `referenced_by` with a path (by address: the rule set outlives the evaluation),
     /// every item's referrers through that path.
     pub(super) referrers_by_path: RefCell<HashMap<*const ReferencedBy, Vec<Vec<usize>>>>,
+    /// Every resource's schema violations, found in one walk for all the rules that report some
+    /// class of them.
+    pub(super) schema_violations: RefCell<HashMap<usize, std::rc::Rc<[super::schema::Violation]>>>,
 }
 
 /// Where a check is evaluated.

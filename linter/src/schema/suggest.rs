@@ -6,7 +6,12 @@
 pub fn closest<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
     let limit = (name.chars().count() / 3).clamp(1, 3);
     let mut best: Option<(usize, &str)> = None;
+    let len = name.chars().count();
     for candidate in candidates {
+        // The distance is at least the difference in length: most candidates stop here.
+        if candidate.chars().count().abs_diff(len) > limit {
+            continue;
+        }
         let d = if candidate.eq_ignore_ascii_case(name) {
             0
         } else {

@@ -9,6 +9,8 @@
 mod object;
 mod walk;
 
+use std::rc::Rc;
+
 use super::outcome::{Env, Failure, Here, Outcome};
 use super::path::Hit;
 use crate::model::node::{Node, Span};
@@ -53,34 +55,42 @@ pub fn eval<'t>(check: &SchemaCheck, env: &mut Env<'t>, here: &Here<'t>) -> Outc
     if !transforms_keep_resources(t) {
         return Outcome::Skip;
     }
-    let found = match schema::lookup(&item.kind) {
-        _ if unchecked_aws_type(&item.kind) => Vec::new(),
-        Lookup::Unchecked => Vec::new(),
-        Lookup::Unknown => unknown_type(t, &item.kind, resource, here),
-        Lookup::Known(schema) => {
-            let mut w = Walker::new(t, schema, &check.classes);
-            w.resource(resource, &here.ptr, t.id_span(here.item));
-            w.found
-        }
-    };
-    let failures: Vec<Failure> = found
-        .into_iter()
+    let memo = env.memo;
+    let found = Rc::clone(
+        (memo.schema_violations.borrow_mut().entry(here.item))
+            .or_insert_with(|| violations(t, &item.kind, resource, here).into()),
+    );
+    let failures: Vec<Failure> = (found.iter())
         .filter(|v| check.classes.contains(&v.class))
         .map(|v| {
-            let [value, expected, allowed, suggestion] = v.vars;
+            let [value, expected, allowed, suggestion] = v.vars.clone();
             let vars = vec![
                 ("value".to_string(), value),
                 ("expected".to_string(), expected),
                 ("allowed".to_string(), allowed),
                 ("suggestion".to_string(), suggestion),
             ];
-            env.failure(here.item, v.pointer, v.label, vars)
+            env.failure(here.item, v.pointer.clone(), v.label, vars)
         })
         .collect();
     if failures.is_empty() {
         Outcome::Pass
     } else {
         Outcome::Fail(failures)
+    }
+}
+
+/// Every violation of every class on a resource: one walk serves all the schema rules.
+fn violations(t: &Template, kind: &str, resource: &Node, here: &Here<'_>) -> Vec<Violation> {
+    match schema::lookup(kind) {
+        _ if unchecked_aws_type(kind) => Vec::new(),
+        Lookup::Unchecked => Vec::new(),
+        Lookup::Unknown => unknown_type(t, kind, resource, here),
+        Lookup::Known(schema) => {
+            let mut w = Walker::new(t, schema, &[]);
+            w.resource(resource, &here.ptr, t.id_span(here.item));
+            w.found
+        }
     }
 }
 

@@ -79,7 +79,7 @@ impl<'t> Walker<'t, '_> {
                 _ if matched || any_key => {}
                 Additional::Any => {}
                 Additional::Schema(id) => self.value(&e.value, id, ptr, value_label),
-                Additional::Forbidden => {
+                Additional::Forbidden if self.wants(SchemaClass::UnknownProperty) => {
                     let suggestion = suggest::closest(&e.key, names())
                         .map(|n| format!(" (did you mean `{n}`?)"))
                         .unwrap_or_default();
@@ -94,6 +94,7 @@ impl<'t> Walker<'t, '_> {
                         suggestion,
                     );
                 }
+                Additional::Forbidden => {}
             }
             ptr.truncate(len);
         }
