@@ -6,7 +6,7 @@
 //! | layer | module | what |
 //! |---|---|---|
 //! | 0 | [`io`], [`model`] | the file system boundary (discover, bounded read, safe write); the value tree, resources, references, pointers |
-//! | 1 | [`load`] | bytes to span-carrying trees (JSON, YAML), and the spanned serde pipeline for rule, config and baseline files |
+//! | 1 | [`load`], [`schema`] | bytes to span-carrying trees (JSON, YAML), and the spanned serde pipeline for rule, config and baseline files; the embedded CloudFormation resource schemas, compiled per type on first use |
 //! | 2 | [`rules`] | the rule language: specs, compiled checks, fix plans, placeholders, the one registry (YAML and meta rules) |
 //! | 3 | [`engine`] | rules × resources → raw findings (the outcome algebra, references, IAM, network) |
 //! | 4 | [`finding`] | the finding record, built by one constructor from its span |
@@ -27,4 +27,5 @@ pub mod model;
 pub mod report;
 pub mod rules;
 pub mod run;
+pub mod schema;
 pub mod suppress;

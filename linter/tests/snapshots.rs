@@ -43,8 +43,10 @@ fn noncompliant_fixture_exercises_every_rule() {
     let all: std::collections::BTreeSet<String> = stdout(&rules)
         .lines()
         .filter_map(|l| l.split_whitespace().next())
-        // The suppression meta rules (TAP0xx) judge Metadata, not resources.
-        .filter(|code| !code.starts_with("TAP0"))
+        // The suppression meta rules (TAP0xx) judge Metadata, not resources; the resource-schema
+        // rules (TAP8xx) have their own fixture (tests/schema.rs), since the noncompliant fixture
+        // must stay deployable to show the other rules' findings.
+        .filter(|code| !code.starts_with("TAP0") && !code.starts_with("TAP8"))
         .map(str::to_string)
         .collect();
     let missing: Vec<&String> = all.difference(&found).collect();

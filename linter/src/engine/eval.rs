@@ -6,7 +6,7 @@ use serde_json::Value as Json;
 
 use super::outcome::{Env, Here, Outcome, all_of, any_of};
 use super::path::{self, Hit};
-use super::{graph, iam, network, values};
+use super::{graph, iam, network, schema, values};
 use crate::model::node::{Node, Value};
 use crate::model::resolve::{self, Scalar};
 use crate::model::template::Template;
@@ -85,6 +85,7 @@ pub fn eval<'t>(check: &Check, env: &mut Env<'t>, here: &Here<'t>) -> Outcome {
         Check::Resolves(kinds) => graph::resolves(kinds, env, here),
         Check::Acyclic => graph::acyclic(env, here),
         Check::Unique(path) => graph::unique(path, env, here),
+        Check::Schema(s) => schema::eval(s, env, here),
     }
 }
 

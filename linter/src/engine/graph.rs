@@ -206,55 +206,6 @@ fn suggestion(t: &Template, r: &Reference<'_>) -> String {
         RefKind::Condition => names.extend(section("Conditions")),
         RefKind::FindInMap => names.extend(section("Mappings")),
     }
-    closest(r.name, &names).map_or_else(String::new, |n| format!(" (did you mean `{n}`?)"))
-}
-
-/// The candidate nearest to `name` by edit distance (ignoring case), if it is within a quarter of
-/// the name's length (at least one edit): farther guesses are noise.
-pub(super) fn closest<'a>(name: &str, candidates: &[&'a str]) -> Option<&'a str> {
-    let limit = (name.chars().count() / 4).max(1);
-    let lower = name.to_lowercase();
-    candidates
-        .iter()
-        .map(|c| (distance(&lower, &c.to_lowercase()), *c))
-        .filter(|(d, _)| *d <= limit)
-        .min_by_key(|(d, c)| (*d, *c))
-        .map(|(_, c)| c)
-}
-
-/// Levenshtein distance over characters, in one row of memory.
-fn distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut row: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut diagonal = row[0];
-        row[0] = i + 1;
-        for (j, cb) in b.iter().enumerate() {
-            let substitution = diagonal + usize::from(ca != *cb);
-            diagonal = row[j + 1];
-            row[j + 1] = substitution.min(row[j] + 1).min(row[j + 1] + 1);
-        }
-    }
-    row[b.len()]
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn distance_counts_single_character_edits() {
-        assert_eq!(distance("kitten", "sitting"), 3);
-        assert_eq!(distance("", "abc"), 3);
-        assert_eq!(distance("same", "same"), 0);
-    }
-
-    #[test]
-    fn closest_suggests_only_likely_typos() {
-        let names = ["DataBucket", "DataQueue", "Role"];
-        assert_eq!(closest("DataBuckett", &names), Some("DataBucket"));
-        assert_eq!(closest("databucket", &names), Some("DataBucket"));
-        assert_eq!(closest("Function", &names), None);
-        assert_eq!(closest("Rol", &names), Some("Role"));
-    }
+    crate::schema::suggest::closest(r.name, names.iter().copied())
+        .map_or_else(String::new, |n| format!(" (did you mean `{n}`?)"))
 }

@@ -6,6 +6,7 @@ pub mod iam;
 pub mod network;
 pub mod outcome;
 pub mod path;
+pub mod schema;
 pub mod values;
 
 use outcome::{Env, Memo, Outcome};

@@ -57,6 +57,9 @@ pub struct Memo {
     /// For each `unique` check (by address), the first resource writing each value at its path,
     /// keyed by resource type and the value's canonical JSON.
     pub(super) first_writer: RefCell<HashMap<*const PathPattern, FirstWriters>>,
+    /// Every resource's schema violations, found in one walk for all the rules that report some
+    /// class of them.
+    pub(super) schema_violations: RefCell<HashMap<usize, std::rc::Rc<[super::schema::Violation]>>>,
 }
 
 /// Where a check is evaluated.

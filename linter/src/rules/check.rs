@@ -3,7 +3,7 @@
 use regex::Regex;
 use serde_json::Value as Json;
 
-pub use super::spec::{Absent, Quantifier};
+pub use super::spec::{Absent, Quantifier, SchemaClass};
 
 /// A compiled JSON-pointer pattern, relative to the current node.
 #[derive(Clone, Debug, Default)]
@@ -87,6 +87,8 @@ pub enum Check {
     Acyclic,
     /// No other resource of the same type writes the same value at the path.
     Unique(PathPattern),
+    /// The subject's properties against its resource schema.
+    Schema(SchemaCheck),
 }
 
 /// Value tests at a path.
@@ -226,4 +228,10 @@ pub struct Port {
     pub by: Option<(PathPattern, Vec<(String, u16)>)>,
     /// Fallback.
     pub default: Option<u16>,
+}
+
+/// Compiled `schema`: the violation classes to report.
+#[derive(Debug)]
+pub struct SchemaCheck {
+    pub classes: Vec<SchemaClass>,
 }

@@ -14,6 +14,7 @@ use crate::load::spanned::deserialize;
 mod fixes;
 mod leaf;
 mod relations;
+mod schema;
 
 /// A validation error: what is wrong and the key path in the rule file where it is.
 #[derive(Debug)]
@@ -347,6 +348,7 @@ impl Compiler<'_> {
                 self.scoped("unique", |c| c.path(&op.unique))
                     .map(Check::Unique)
             }
+            "schema" => self.schema(&self.typed(json)?),
             other => Err(self.error(format!(
                 "operator `{other}` is listed but has no compiler (please report this)"
             ))),

@@ -108,7 +108,7 @@ pub struct ReportSpec {
 pub const REPORT_KEYS: [&str; 4] = ["message", "at", "fix", "on_unknown"];
 
 /// The operator keys of a check besides the value tests; a check has exactly one operator.
-pub const OPERATORS: [&str; 15] = [
+pub const OPERATORS: [&str; 16] = [
     "all",
     "any",
     "not",
@@ -124,6 +124,7 @@ pub const OPERATORS: [&str; 15] = [
     "resolves",
     "acyclic",
     "unique",
+    "schema",
 ];
 
 /// The value tests of a leaf check: any number of them, on the nodes at one `path`.
@@ -305,6 +306,46 @@ pub struct AcyclicOp {
 #[serde(deny_unknown_fields)]
 pub struct UniqueOp {
     pub unique: String,
+}
+
+/// `schema: [classes]`: the subject's `Properties` checked against its type's resource schema;
+/// one failure per violation of the listed classes, at the offending node.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SchemaOp {
+    pub schema: Vec<SchemaClass>,
+}
+
+/// A class of resource-schema violation. One operator with classes rather than an operator per
+/// class: the walk over the properties (and how it treats intrinsics) is the same for all, and a
+/// rule picks the classes it reports under its own code and severity.
+#[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum SchemaClass {
+    /// An `AWS::` type no region's schemas know.
+    UnknownType,
+    /// A key the schema does not declare where it allows no others.
+    UnknownProperty,
+    /// A value of the wrong JSON type (after CloudFormation's coercions).
+    Type,
+    /// A value outside `enum`/`const`.
+    Enum,
+    /// A string that does not match `pattern`.
+    Pattern,
+    /// A string shorter or longer than `minLength`/`maxLength`.
+    Length,
+    /// A number outside `minimum`/`maximum`.
+    Range,
+    /// A list with fewer or more elements than `minItems`/`maxItems`.
+    Items,
+    /// A `required` property missing.
+    Required,
+    /// A property the schema marks read-only (an attribute, not an input).
+    ReadOnly,
+    /// None (or, for `oneOf`, more than one) of the schema's alternatives matches.
+    OneOf,
+    /// `dependentRequired`/`dependentExcluded`/`requiredXor`/`requiredOr` broken.
+    Dependent,
 }
 
 /// What an assertion does when its check cannot be decided statically.

@@ -1,0 +1,25 @@
+//! Compiling `schema: [classes]`.
+
+use super::{Compiler, Result};
+use crate::rules::check::{Check, SchemaCheck};
+use crate::rules::spec::SchemaOp;
+
+/// The placeholders a schema failure fills besides the built-in ones: what the schema expects,
+/// the values it allows, and a "did you mean" (empty when there is none).
+pub const SCHEMA_VARS: [&str; 3] = ["expected", "allowed", "suggestion"];
+
+impl Compiler<'_> {
+    pub(super) fn schema(&mut self, op: &SchemaOp) -> Result<Check> {
+        if op.schema.is_empty() {
+            return self.scoped("schema", |c| {
+                Err(c.error(
+                    "list the violation classes to report, such as `[unknown_property, type]`",
+                ))
+            });
+        }
+        self.provides(SCHEMA_VARS);
+        let mut classes = op.schema.clone();
+        classes.dedup();
+        Ok(Check::Schema(SchemaCheck { classes }))
+    }
+}

@@ -1,0 +1,304 @@
+//! A resource schema compiled into an arena of nodes: `$ref`s become indices (recursive
+//! definitions such as WAF statements are cycles of indices, not infinite trees), and the
+//! keywords the validator reads become typed fields, so validation never looks at JSON again.
+
+use std::collections::HashMap;
+use std::sync::OnceLock;
+
+use regex::Regex;
+use serde_json::{Map, Value as Json};
+
+/// An index into [`Schema::nodes`].
+pub type NodeId = usize;
+
+/// A compiled resource schema; node 0 is the resource's `Properties` object.
+#[derive(Debug, Default)]
+pub struct Schema {
+    pub nodes: Vec<SchemaNode>,
+    /// `readOnlyProperties`, as property names from `Properties` down.
+    pub read_only: Vec<Vec<String>>,
+}
+
+/// The JSON types a schema admits (a bit per type).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct TypeSet(pub u8);
+
+impl TypeSet {
+    pub const STRING: u8 = 1;
+    pub const NUMBER: u8 = 2;
+    pub const INTEGER: u8 = 4;
+    pub const BOOLEAN: u8 = 8;
+    pub const ARRAY: u8 = 16;
+    pub const OBJECT: u8 = 32;
+    pub const NULL: u8 = 64;
+    const NAMES: [(u8, &'static str); 7] = [
+        (Self::STRING, "string"),
+        (Self::NUMBER, "number"),
+        (Self::INTEGER, "integer"),
+        (Self::BOOLEAN, "boolean"),
+        (Self::ARRAY, "array"),
+        (Self::OBJECT, "object"),
+        (Self::NULL, "null"),
+    ];
+
+    pub fn has(self, bit: u8) -> bool {
+        self.0 & bit != 0
+    }
+
+    /// The type names, for messages (`string or number`).
+    pub fn describe(self) -> String {
+        let names: Vec<&str> = (Self::NAMES.iter())
+            .filter(|(bit, _)| self.has(*bit))
+            .map(|(_, n)| *n)
+            .collect();
+        names.join(" or ")
+    }
+
+    fn parse(json: &Json) -> Option<TypeSet> {
+        let bit = |name: &str| {
+            Self::NAMES
+                .iter()
+                .find(|(_, n)| *n == name)
+                .map(|(b, _)| *b)
+        };
+        match json {
+            Json::String(s) => bit(s).map(TypeSet),
+            Json::Array(list) => {
+                let bits = list.iter().filter_map(Json::as_str).filter_map(bit);
+                Some(TypeSet(bits.fold(0, |a, b| a | b))).filter(|t| t.0 != 0)
+            }
+            _ => None,
+        }
+    }
+}
+
+/// What an object accepts besides its declared properties.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Additional {
+    /// Anything (the default, and `additionalProperties: true`).
+    #[default]
+    Any,
+    /// Nothing: an undeclared key is an unknown property.
+    Forbidden,
+    /// Values must match this schema.
+    Schema(NodeId),
+}
+
+/// A regular expression compiled on first use: most patterns of a schema are never needed.
+#[derive(Debug)]
+pub struct Pattern {
+    pub source: Box<str>,
+    regex: OnceLock<Option<Regex>>,
+}
+
+impl Pattern {
+    fn new(source: &str) -> Self {
+        Pattern {
+            source: source.into(),
+            regex: OnceLock::new(),
+        }
+    }
+
+    /// The compiled regex; `None` when the Rust engine cannot compile it (then nothing is
+    /// checked against it).
+    pub fn regex(&self) -> Option<&Regex> {
+        self.regex
+            .get_or_init(|| Regex::new(&self.source).ok())
+            .as_ref()
+    }
+}
+
+/// One schema node, with the keywords the validator reads.
+#[derive(Debug, Default)]
+pub struct SchemaNode {
+    pub types: Option<TypeSet>,
+    /// A `$ref` (applied together with the node's own keywords).
+    pub reference: Option<NodeId>,
+    pub properties: Vec<(Box<str>, NodeId)>,
+    pub pattern_properties: Vec<(Pattern, NodeId)>,
+    pub additional: Additional,
+    pub required: Vec<Box<str>>,
+    pub enumeration: Option<Vec<Json>>,
+    pub enum_case_insensitive: bool,
+    pub pattern: Option<Pattern>,
+    pub min_length: Option<u64>,
+    pub max_length: Option<u64>,
+    pub minimum: Option<f64>,
+    pub maximum: Option<f64>,
+    pub exclusive_minimum: Option<f64>,
+    pub exclusive_maximum: Option<f64>,
+    pub items: Option<NodeId>,
+    pub min_items: Option<u64>,
+    pub max_items: Option<u64>,
+    pub all_of: Vec<NodeId>,
+    pub any_of: Vec<NodeId>,
+    pub one_of: Vec<NodeId>,
+    /// `dependentRequired` and draft-4 `dependencies` with a list: key → keys it needs.
+    pub dependent_required: Vec<(Box<str>, Vec<Box<str>>)>,
+    /// `dependentExcluded`: key → keys it forbids.
+    pub dependent_excluded: Vec<(Box<str>, Vec<Box<str>>)>,
+    /// `requiredXor`: exactly one of these.
+    pub required_xor: Vec<Box<str>>,
+    /// `requiredOr`: at least one of these.
+    pub required_or: Vec<Box<str>>,
+}
+
+impl SchemaNode {
+    /// The declared property schema for a key.
+    pub fn property(&self, key: &str) -> Option<NodeId> {
+        (self.properties.iter())
+            .find(|(k, _)| &**k == key)
+            .map(|(_, id)| *id)
+    }
+
+    /// An object whose shape the schema does not describe (a policy document, a tag map).
+    pub fn free_form(&self) -> bool {
+        self.properties.is_empty()
+            && self.pattern_properties.is_empty()
+            && self.additional != Additional::Forbidden
+            && self.reference.is_none()
+    }
+}
+
+struct Compiler<'a> {
+    root: &'a Json,
+    nodes: Vec<SchemaNode>,
+    refs: HashMap<&'a str, NodeId>,
+}
+
+impl Schema {
+    /// Parses and compiles one embedded schema; `None` if the data is malformed.
+    pub fn parse(json: &str) -> Option<Schema> {
+        let root: Json = serde_json::from_str(json).ok()?;
+        let mut c = Compiler {
+            root: &root,
+            nodes: Vec::new(),
+            refs: HashMap::new(),
+        };
+        c.node(&root);
+        let read_only = (root.get("readOnlyProperties").and_then(Json::as_array))
+            .map(|list| list.iter().filter_map(read_only_path).collect())
+            .unwrap_or_default();
+        Some(Schema {
+            nodes: c.nodes,
+            read_only,
+        })
+    }
+}
+
+/// `/properties/Endpoint/Address` as `[Endpoint, Address]`; paths through lists (`*`) are left
+/// out, since which element they mean is not a template path.
+fn read_only_path(pointer: &Json) -> Option<Vec<String>> {
+    let rest = pointer.as_str()?.strip_prefix("/properties/")?;
+    let segs: Vec<String> = rest
+        .split('/')
+        .filter(|s| *s != "properties")
+        .map(str::to_string)
+        .collect();
+    (!segs.iter().any(|s| s == "*")).then_some(segs)
+}
+
+fn strings(json: Option<&Json>) -> Vec<Box<str>> {
+    (json.and_then(Json::as_array).into_iter().flatten())
+        .filter_map(Json::as_str)
+        .map(Into::into)
+        .collect()
+}
+
+fn string_lists(json: Option<&Json>) -> Vec<(Box<str>, Vec<Box<str>>)> {
+    (json.and_then(Json::as_object).into_iter().flatten())
+        .filter(|(_, v)| v.is_array())
+        .map(|(k, v)| (k.as_str().into(), strings(Some(v))))
+        .collect()
+}
+
+impl<'a> Compiler<'a> {
+    /// Compiles a schema object into a new node and returns its index.
+    fn node(&mut self, json: &'a Json) -> NodeId {
+        let id = self.nodes.len();
+        self.nodes.push(SchemaNode::default());
+        let Some(map) = json.as_object() else {
+            return id;
+        };
+        let node = SchemaNode {
+            types: map.get("type").and_then(TypeSet::parse),
+            reference: (map.get("$ref").and_then(Json::as_str)).and_then(|r| self.reference(r)),
+            properties: self.named(map.get("properties")),
+            pattern_properties: (self.named(map.get("patternProperties")).into_iter())
+                .map(|(k, v)| (Pattern::new(&k), v))
+                .collect(),
+            additional: match map.get("additionalProperties") {
+                Some(Json::Bool(false)) => Additional::Forbidden,
+                Some(s @ Json::Object(_)) => Additional::Schema(self.node(s)),
+                _ => Additional::Any,
+            },
+            required: strings(map.get("required")),
+            enumeration: map.get("enum").and_then(Json::as_array).cloned(),
+            enum_case_insensitive: map.get("enumCaseInsensitive") == Some(&Json::Bool(true)),
+            pattern: (map.get("pattern").and_then(Json::as_str)).map(Pattern::new),
+            items: map
+                .get("items")
+                .filter(|i| i.is_object())
+                .map(|i| self.node(i)),
+            all_of: self.list(map.get("allOf")),
+            any_of: self.list(map.get("anyOf")),
+            one_of: self.list(map.get("oneOf")),
+            required_xor: strings(map.get("requiredXor")),
+            required_or: strings(map.get("requiredOr")),
+            ..bounds(map)
+        };
+        self.nodes[id] = node;
+        id
+    }
+
+    fn named(&mut self, json: Option<&'a Json>) -> Vec<(Box<str>, NodeId)> {
+        let Some(map) = json.and_then(Json::as_object) else {
+            return Vec::new();
+        };
+        map.iter()
+            .map(|(k, v)| (k.as_str().into(), self.node(v)))
+            .collect()
+    }
+
+    fn list(&mut self, json: Option<&'a Json>) -> Vec<NodeId> {
+        (json.and_then(Json::as_array).into_iter().flatten())
+            .map(|s| self.node(s))
+            .collect()
+    }
+
+    /// A `#/...` reference, compiled once however often (and however recursively) it is used.
+    fn reference(&mut self, target: &'a str) -> Option<NodeId> {
+        if let Some(id) = self.refs.get(target) {
+            return Some(*id);
+        }
+        let pointer = target.strip_prefix('#')?;
+        let json = self.root.pointer(pointer)?;
+        // Reserve the slot first: a definition that refers to itself finds it.
+        let id = self.nodes.len();
+        self.refs.insert(target, id);
+        let compiled = self.node(json);
+        debug_assert_eq!(compiled, id);
+        Some(id)
+    }
+}
+
+/// The numeric keywords and the dependency lists, which need no recursion.
+fn bounds(map: &Map<String, Json>) -> SchemaNode {
+    let uint = |k: &str| map.get(k).and_then(Json::as_u64);
+    let num = |k: &str| map.get(k).and_then(Json::as_f64);
+    let mut dependent_required = string_lists(map.get("dependentRequired"));
+    dependent_required.extend(string_lists(map.get("dependencies")));
+    SchemaNode {
+        min_length: uint("minLength"),
+        max_length: uint("maxLength"),
+        minimum: num("minimum"),
+        maximum: num("maximum"),
+        exclusive_minimum: num("exclusiveMinimum"),
+        exclusive_maximum: num("exclusiveMaximum"),
+        min_items: uint("minItems"),
+        max_items: uint("maxItems"),
+        dependent_required,
+        dependent_excluded: string_lists(map.get("dependentExcluded")),
+        ..SchemaNode::default()
+    }
+}
