@@ -31,25 +31,61 @@ pub(super) fn resolves<'t>(kinds: &[RefKind], env: &Env<'t>, here: &Here<'t>) ->
         return Outcome::Skip;
     }
     let item = here.item;
-    let base = t.pointer(item);
-    let mut failures = Vec::new();
-    refs::each_reference(t.node(item), &mut |r, rel| {
-        if !kinds.contains(&r.kind) || r.shadowed || defined(t, &r) {
-            return;
-        }
-        let vars = vec![
-            ("target".to_string(), r.name.to_string()),
-            ("kind".to_string(), r.written.to_string()),
-            ("expected".to_string(), expected(r.kind).to_string()),
-            ("suggestion".to_string(), suggestion(t, &r)),
-        ];
-        failures.push(env.failure(item, format!("{base}{rel}"), r.node.span, vars));
-    });
+    // One walk per item serves every `resolves` rule (the pack has four, one per kind).
+    let dangling = {
+        let mut memo = env.memo.dangling.borrow_mut();
+        memo.entry(item)
+            .or_insert_with(|| dangling_of(t, item).into())
+            .clone()
+    };
+    let failures: Vec<_> = dangling
+        .iter()
+        .filter(|d| kinds.contains(&d.kind))
+        .map(|d| {
+            let vars = vec![
+                ("target".to_string(), d.name.clone()),
+                ("kind".to_string(), d.written.to_string()),
+                ("expected".to_string(), expected(d.kind).to_string()),
+                ("suggestion".to_string(), d.suggestion.clone()),
+            ];
+            env.failure(item, d.pointer.clone(), d.span, vars)
+        })
+        .collect();
     if failures.is_empty() {
         Outcome::Pass
     } else {
         Outcome::Fail(failures)
     }
+}
+
+/// A name an item writes that the template does not define.
+#[derive(Debug)]
+pub(super) struct Dangling {
+    kind: RefKind,
+    written: &'static str,
+    name: String,
+    pointer: String,
+    span: crate::model::node::Span,
+    suggestion: String,
+}
+
+fn dangling_of(t: &Template, item: usize) -> Vec<Dangling> {
+    let base = t.pointer(item);
+    let mut out = Vec::new();
+    refs::each_reference(t.node(item), &mut |r, rel| {
+        if r.shadowed || defined(t, &r) {
+            return;
+        }
+        out.push(Dangling {
+            kind: r.kind,
+            written: r.written,
+            name: r.name.to_string(),
+            pointer: format!("{base}{}", refs::encode(rel)),
+            span: r.node.span,
+            suggestion: suggestion(t, &r),
+        });
+    });
+    out
 }
 
 /// Fails at the first resource (in source order) of each dependency cycle, naming the loop, at
@@ -75,7 +111,7 @@ pub(super) fn acyclic<'t>(env: &Env<'t>, here: &Here<'t>) -> Outcome {
             RefKind::Ref | RefKind::GetAtt | RefKind::Sub | RefKind::DependsOn
         );
         if at.is_none() && edge && !r.shadowed && r.name == next {
-            at = Some((rel.to_string(), r.node.span));
+            at = Some((refs::encode(rel), r.node.span));
         }
     });
     let base = t.pointer(here.item);

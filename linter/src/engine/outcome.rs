@@ -54,6 +54,8 @@ pub struct Memo {
     /// For each `referenced_by` with a path (by address: the rule set outlives the evaluation),
     /// every item's referrers through that path.
     pub(super) referrers_by_path: RefCell<HashMap<*const ReferencedBy, Vec<Vec<usize>>>>,
+    /// For each item, the names it writes that the template does not define (all kinds).
+    pub(super) dangling: RefCell<HashMap<usize, std::rc::Rc<[super::graph::Dangling]>>>,
     /// For each `unique` check (by address), the first resource writing each value at its path,
     /// keyed by resource type and the value's canonical JSON.
     pub(super) first_writer: RefCell<HashMap<*const PathPattern, FirstWriters>>,

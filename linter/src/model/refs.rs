@@ -65,6 +65,29 @@ impl RefKind {
     }
 }
 
+/// One step of the path from the item to a reference: kept borrowed while walking, encoded as a
+/// JSON pointer only for the few references a rule reports.
+#[derive(Clone, Copy, Debug)]
+pub enum Seg<'t> {
+    Key(&'t str),
+    Index(usize),
+}
+
+/// The JSON pointer (relative to the item) of a path of segments.
+pub fn encode(path: &[Seg<'_>]) -> String {
+    let mut out = String::new();
+    for seg in path {
+        match seg {
+            Seg::Key(k) => pointer::push(&mut out, k),
+            Seg::Index(i) => {
+                use std::fmt::Write as _;
+                let _ = write!(out, "/{i}");
+            }
+        }
+    }
+    out
+}
+
 /// One name referred to.
 #[derive(Clone, Copy, Debug)]
 pub struct Reference<'t> {
@@ -83,28 +106,28 @@ pub struct Reference<'t> {
 }
 
 /// Calls `f` with every reference under an item's node (a resource's or output's mapping), with
-/// the node's pointer relative to the item. `Metadata` is skipped except
+/// the path to it from the item ([`encode`] makes it a pointer). `Metadata` is skipped except
 /// `AWS::CloudFormation::Init`, the one part of it CloudFormation resolves.
-pub fn each_reference<'t>(item: &'t Node, f: &mut dyn FnMut(Reference<'t>, &str)) {
+pub fn each_reference<'t>(item: &'t Node, f: &mut dyn FnMut(Reference<'t>, &[Seg<'t>])) {
     let Some(map) = item.as_map() else { return };
-    let mut ptr = String::new();
+    let mut path = Vec::new();
     for e in &map.entries {
-        ptr.clear();
-        pointer::push(&mut ptr, &e.key);
+        path.clear();
+        path.push(Seg::Key(&e.key));
         match &*e.key {
-            "DependsOn" => depends_on(&e.value, &mut ptr, f),
+            "DependsOn" => depends_on(&e.value, &mut path, f),
             "Condition" => {
                 if let Some(name) = e.value.as_str() {
-                    f(reference(RefKind::Condition, name, &e.value), &ptr);
+                    f(reference(RefKind::Condition, name, &e.value), &path);
                 }
             }
             "Metadata" => {
                 if let Some(init) = e.value.get("AWS::CloudFormation::Init") {
-                    pointer::push(&mut ptr, "AWS::CloudFormation::Init");
-                    walk(init, &mut ptr, f);
+                    path.push(Seg::Key("AWS::CloudFormation::Init"));
+                    walk(init, &mut path, f);
                 }
             }
-            _ => walk(&e.value, &mut ptr, f),
+            _ => walk(&e.value, &mut path, f),
         }
     }
 }
@@ -120,16 +143,19 @@ fn reference<'t>(kind: RefKind, name: &'t str, node: &'t Node) -> Reference<'t> 
     }
 }
 
-fn depends_on<'t>(value: &'t Node, ptr: &mut String, f: &mut dyn FnMut(Reference<'t>, &str)) {
+fn depends_on<'t>(
+    value: &'t Node,
+    path: &mut Vec<Seg<'t>>,
+    f: &mut dyn FnMut(Reference<'t>, &[Seg<'t>]),
+) {
     match &value.value {
-        Value::String(name) => f(reference(RefKind::DependsOn, name, value), ptr),
+        Value::String(name) => f(reference(RefKind::DependsOn, name, value), path),
         Value::Seq(items) => {
             for (i, item) in items.iter().enumerate() {
                 if let Some(name) = item.as_str() {
-                    let len = ptr.len();
-                    pointer::push(ptr, &i.to_string());
-                    f(reference(RefKind::DependsOn, name, item), ptr);
-                    ptr.truncate(len);
+                    path.push(Seg::Index(i));
+                    f(reference(RefKind::DependsOn, name, item), path);
+                    path.pop();
                 }
             }
         }
@@ -137,42 +163,44 @@ fn depends_on<'t>(value: &'t Node, ptr: &mut String, f: &mut dyn FnMut(Reference
     }
 }
 
-fn walk<'t>(node: &'t Node, ptr: &mut String, f: &mut dyn FnMut(Reference<'t>, &str)) {
+fn walk<'t>(node: &'t Node, path: &mut Vec<Seg<'t>>, f: &mut dyn FnMut(Reference<'t>, &[Seg<'t>])) {
     match &node.value {
         Value::Map(m) => {
             // An intrinsic is a one-key mapping; anything else is data whose keys are not
             // function names (a policy's `Condition` block is not a condition reference).
             let intrinsic = m.entries.len() == 1;
             for e in &m.entries {
-                let len = ptr.len();
-                pointer::push(ptr, &e.key);
+                path.push(Seg::Key(&e.key));
                 match (intrinsic, &*e.key) {
                     (true, "Ref") => match e.value.as_str() {
-                        Some(name) => f(reference(RefKind::Ref, name, &e.value), ptr),
-                        None => walk(&e.value, ptr, f),
+                        Some(name) => f(reference(RefKind::Ref, name, &e.value), path),
+                        None => walk(&e.value, path, f),
                     },
-                    (true, "Fn::GetAtt") => get_att(&e.value, ptr, f),
-                    (true, "Fn::Sub") => sub(&e.value, ptr, f),
-                    (true, "Fn::If") => if_(&e.value, ptr, f),
-                    (true, "Fn::FindInMap") => find_in_map(&e.value, ptr, f),
-                    _ => walk(&e.value, ptr, f),
+                    (true, "Fn::GetAtt") => get_att(&e.value, path, f),
+                    (true, "Fn::Sub") => sub(&e.value, path, f),
+                    (true, "Fn::If") => if_(&e.value, path, f),
+                    (true, "Fn::FindInMap") => find_in_map(&e.value, path, f),
+                    _ => walk(&e.value, path, f),
                 }
-                ptr.truncate(len);
+                path.pop();
             }
         }
         Value::Seq(items) => {
             for (i, item) in items.iter().enumerate() {
-                let len = ptr.len();
-                pointer::push(ptr, &i.to_string());
-                walk(item, ptr, f);
-                ptr.truncate(len);
+                path.push(Seg::Index(i));
+                walk(item, path, f);
+                path.pop();
             }
         }
         _ => {}
     }
 }
 
-fn get_att<'t>(arg: &'t Node, ptr: &mut String, f: &mut dyn FnMut(Reference<'t>, &str)) {
+fn get_att<'t>(
+    arg: &'t Node,
+    path: &mut Vec<Seg<'t>>,
+    f: &mut dyn FnMut(Reference<'t>, &[Seg<'t>]),
+) {
     let (name, attribute, at) = match &arg.value {
         Value::String(s) => match s.split_once('.') {
             Some((name, attr)) => (name, Some(attr), arg),
@@ -187,35 +215,33 @@ fn get_att<'t>(arg: &'t Node, ptr: &mut String, f: &mut dyn FnMut(Reference<'t>,
             ) => {
                 // The attribute may itself be computed (`!Ref AttrName`): walk it.
                 if let Some(rest) = parts.get(1) {
-                    let len = ptr.len();
-                    pointer::push(ptr, "1");
-                    walk(rest, ptr, f);
-                    ptr.truncate(len);
+                    path.push(Seg::Index(1));
+                    walk(rest, path, f);
+                    path.pop();
                 }
-                let len = ptr.len();
-                pointer::push(ptr, "0");
+                path.push(Seg::Index(0));
                 let r = Reference {
                     attribute: parts.get(1).and_then(Node::as_str),
                     ..reference(RefKind::GetAtt, name, first)
                 };
-                f(r, ptr);
-                ptr.truncate(len);
+                f(r, path);
+                path.pop();
                 return;
             }
-            _ => return walk(arg, ptr, f),
+            _ => return walk(arg, path, f),
         },
-        _ => return walk(arg, ptr, f),
+        _ => return walk(arg, path, f),
     };
     f(
         Reference {
             attribute,
             ..reference(RefKind::GetAtt, name, at)
         },
-        ptr,
+        path,
     );
 }
 
-fn sub<'t>(arg: &'t Node, ptr: &mut String, f: &mut dyn FnMut(Reference<'t>, &str)) {
+fn sub<'t>(arg: &'t Node, path: &mut Vec<Seg<'t>>, f: &mut dyn FnMut(Reference<'t>, &[Seg<'t>])) {
     let (text_node, vars) = match &arg.value {
         Value::String(_) => (arg, None),
         Value::Seq(parts) => match parts.first() {
@@ -225,16 +251,15 @@ fn sub<'t>(arg: &'t Node, ptr: &mut String, f: &mut dyn FnMut(Reference<'t>, &st
                     ..
                 },
             ) => (t, parts.get(1)),
-            _ => return walk(arg, ptr, f),
+            _ => return walk(arg, path, f),
         },
-        _ => return walk(arg, ptr, f),
+        _ => return walk(arg, path, f),
     };
     let Some(text) = text_node.as_str() else {
         return;
     };
-    let len = ptr.len();
     if vars.is_some() {
-        pointer::push(ptr, "0");
+        path.push(Seg::Index(0));
     }
     for var in sub_variables(text) {
         let (name, attribute) = match var.split_once('.') {
@@ -247,48 +272,50 @@ fn sub<'t>(arg: &'t Node, ptr: &mut String, f: &mut dyn FnMut(Reference<'t>, &st
             shadowed,
             ..reference(RefKind::Sub, name, text_node)
         };
-        f(r, ptr);
+        f(r, path);
     }
-    ptr.truncate(len);
     if let Some(v) = vars {
-        pointer::push(ptr, "1");
-        walk(v, ptr, f);
-        ptr.truncate(len);
+        path.pop();
+        path.push(Seg::Index(1));
+        walk(v, path, f);
+        path.pop();
     }
 }
 
-fn if_<'t>(arg: &'t Node, ptr: &mut String, f: &mut dyn FnMut(Reference<'t>, &str)) {
+fn if_<'t>(arg: &'t Node, path: &mut Vec<Seg<'t>>, f: &mut dyn FnMut(Reference<'t>, &[Seg<'t>])) {
     let Value::Seq(parts) = &arg.value else {
-        return walk(arg, ptr, f);
+        return walk(arg, path, f);
     };
     for (i, part) in parts.iter().enumerate() {
-        let len = ptr.len();
-        pointer::push(ptr, &i.to_string());
+        path.push(Seg::Index(i));
         match (i, part.as_str()) {
             (0, Some(name)) => {
                 let r = Reference {
                     written: "Fn::If",
                     ..reference(RefKind::Condition, name, part)
                 };
-                f(r, ptr)
+                f(r, path)
             }
-            _ => walk(part, ptr, f),
+            _ => walk(part, path, f),
         }
-        ptr.truncate(len);
+        path.pop();
     }
 }
 
-fn find_in_map<'t>(arg: &'t Node, ptr: &mut String, f: &mut dyn FnMut(Reference<'t>, &str)) {
+fn find_in_map<'t>(
+    arg: &'t Node,
+    path: &mut Vec<Seg<'t>>,
+    f: &mut dyn FnMut(Reference<'t>, &[Seg<'t>]),
+) {
     let Value::Seq(parts) = &arg.value else {
-        return walk(arg, ptr, f);
+        return walk(arg, path, f);
     };
     for (i, part) in parts.iter().enumerate() {
-        let len = ptr.len();
-        pointer::push(ptr, &i.to_string());
+        path.push(Seg::Index(i));
         match (i, part.as_str()) {
-            (0, Some(name)) => f(reference(RefKind::FindInMap, name, part), ptr),
-            _ => walk(part, ptr, f),
+            (0, Some(name)) => f(reference(RefKind::FindInMap, name, part), path),
+            _ => walk(part, path, f),
         }
-        ptr.truncate(len);
+        path.pop();
     }
 }
