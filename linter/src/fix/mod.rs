@@ -175,15 +175,7 @@ fn candidates<'a>(
             }
         }
         match failed {
-            Some(why) => {
-                let note = format!(
-                    "{} on {}: {} ({why})",
-                    rules.rule(f.rule).code,
-                    f.resource,
-                    plan.title
-                );
-                note_dropped(dropped, note);
-            }
+            Some(why) => note_dropped(dropped, rules, f, &why),
             None if !edits.is_empty() => candidates.push(Candidate::new(f, edits)),
             None => {}
         }
@@ -191,8 +183,12 @@ fn candidates<'a>(
     candidates
 }
 
-/// Each round sees the same unfixable findings again: a note is kept once.
-fn note_dropped(dropped: &mut Vec<String>, note: String) {
+/// Notes a fix that was not applied, and why. Each round sees the same unfixable findings
+/// again: a note is kept once.
+fn note_dropped(dropped: &mut Vec<String>, rules: &RuleSet, finding: &RawFinding, why: &str) {
+    let title = finding.plan.as_ref().map_or("", |p| p.title.as_str());
+    let code = &rules.rule(finding.rule).code;
+    let note = format!("{code} on {}: {title} ({why})", finding.resource);
     if !dropped.contains(&note) {
         dropped.push(note);
     }
@@ -321,14 +317,8 @@ fn apply_checked<'a>(
         let host_kept = |h: &&RawFinding| kept.iter().any(|k| std::ptr::eq(k.finding, *h));
         if !c.hosts.iter().all(host_kept) {
             // Its text went with a dropped host: applying it would claim a change not made.
-            let title = c.finding.plan.as_ref().map_or("", |p| p.title.as_str());
-            let note = format!(
-                "{} on {}: {} (merged into a fix that would break the file)",
-                rules.rule(c.finding.rule).code,
-                c.finding.resource,
-                title
-            );
-            note_dropped(dropped, note);
+            let why = "merged into a fix that would break the file";
+            note_dropped(dropped, rules, c.finding, why);
             continue;
         }
         let mut trial: Vec<&TextEdit> = kept
@@ -339,14 +329,7 @@ fn apply_checked<'a>(
         if parse(&apply(text, &mut trial), syntax).is_ok() {
             kept.push(c);
         } else {
-            let title = c.finding.plan.as_ref().map_or("", |p| p.title.as_str());
-            let note = format!(
-                "{} on {}: {} (it would break the file)",
-                rules.rule(c.finding.rule).code,
-                c.finding.resource,
-                title
-            );
-            note_dropped(dropped, note);
+            note_dropped(dropped, rules, c.finding, "it would break the file");
         }
     }
     let mut edits: Vec<&TextEdit> = kept.iter().flat_map(|c| c.edits.iter()).collect();
