@@ -4,8 +4,8 @@
 use std::collections::HashMap;
 
 use super::outcome::{Env, Here, Outcome};
-use super::path::{self, Hit};
-use crate::model::node::{Node, Value};
+use super::path::{self, Hit, Place};
+use crate::model::node::Value;
 use crate::model::refs::{self, RefKind, Reference};
 use crate::model::template::Template;
 use crate::rules::check::PathPattern;
@@ -133,12 +133,18 @@ pub(super) fn acyclic<'t>(env: &Env<'t>, here: &Here<'t>) -> Outcome {
 /// conditions may share a name, and which conditions exclude each other is not known here.
 pub(super) fn unique<'t>(path: &PathPattern, env: &Env<'t>, here: &Here<'t>) -> Outcome {
     let t = env.t;
-    let written = |item: usize| -> Option<(&'t Node, String)> {
+    // What an item writes at the path: its place, its pointer below the item, and the key it is
+    // compared by. One collect per item, for the table and for the subject's finding alike.
+    let written = |item: usize| -> Option<(Place<'t>, String, String)> {
         if t.node(item).get("Condition").is_some() {
             return None;
         }
-        let root = env.item_here(item);
-        let (place, _) = path::collect(root.place, path).into_iter().next()?;
+        let root = Place {
+            hit: Hit::Found(t.node(item)),
+            key: None,
+            label: t.id_span(item),
+        };
+        let (place, rel) = path::collect(root, path).into_iter().next()?;
         let Hit::Found(node) = place.hit else {
             return None;
         };
@@ -147,13 +153,13 @@ pub(super) fn unique<'t>(path: &PathPattern, env: &Env<'t>, here: &Here<'t>) -> 
         if matches!(node.value, Value::Null) {
             return None;
         }
-        let written = node.to_json().to_string();
-        if written.contains("\"Fn::If\"") || written.contains("AWS::NoValue") {
+        let key = node.to_json().to_string();
+        if key.contains("\"Fn::If\"") || key.contains("AWS::NoValue") {
             return None;
         }
-        Some((node, written))
+        Some((place, rel, key))
     };
-    let Some((node, key)) = written(here.item) else {
+    let Some((place, rel, key)) = written(here.item) else {
         return Outcome::Pass;
     };
     let first = {
@@ -161,7 +167,7 @@ pub(super) fn unique<'t>(path: &PathPattern, env: &Env<'t>, here: &Here<'t>) -> 
         let table = tables.entry(path as *const PathPattern).or_insert_with(|| {
             let mut table = HashMap::new();
             for item in 0..t.resource_count {
-                if let Some((_, key)) = written(item) {
+                if let Some((_, _, key)) = written(item) {
                     table
                         .entry((t.items[item].kind.clone(), key))
                         .or_insert(item);
@@ -171,19 +177,14 @@ pub(super) fn unique<'t>(path: &PathPattern, env: &Env<'t>, here: &Here<'t>) -> 
         });
         table.get(&(t.items[here.item].kind.clone(), key)).copied()
     };
-    match first {
-        Some(other) if other != here.item => {
-            let (place, rel) = path::collect(env.item_here(here.item).place, path)
-                .into_iter()
-                .next()
-                .map_or((None, String::new()), |(p, r)| (Some(p), r));
-            let span = place.map_or(node.span, |p| p.label);
+    match (first, place.hit) {
+        (Some(other), Hit::Found(node)) if other != here.item => {
             let vars = vec![
                 ("other".to_string(), t.items[other].id.to_string()),
                 ("value".to_string(), super::values::display(t, node)),
             ];
             let pointer = format!("{}{rel}", t.pointer(here.item));
-            Outcome::Fail(vec![env.failure(here.item, pointer, span, vars)])
+            Outcome::Fail(vec![env.failure(here.item, pointer, place.label, vars)])
         }
         _ => Outcome::Pass,
     }

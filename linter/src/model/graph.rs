@@ -10,14 +10,13 @@ use super::template::Template;
 pub fn cycles(t: &Template) -> Vec<Vec<usize>> {
     let n = t.resource_count;
     let mut edges: Vec<Vec<usize>> = Vec::with_capacity(n);
-    let mut found = Vec::new();
     for item in 0..n {
-        found.clear();
+        let mut found = Vec::new();
         t.references(t.node(item), &mut found);
         found.retain(|&target| target < n);
         found.sort_unstable();
         found.dedup();
-        edges.push(found.clone());
+        edges.push(found);
     }
     let mut out = Vec::new();
     for component in components(&edges) {
