@@ -546,29 +546,6 @@ impl Compiler<'_> {
         }
         Ok(())
     }
-
-    fn follow(&mut self, f: &spec::FollowSpec) -> Result<Check> {
-        let path = self.scoped("path", |c| c.path(&f.path))?;
-        if let Some(of) = &f.of {
-            self.scoped("of", |c| c.binding(of))?;
-        }
-        let types = self.scoped("types", |c| c.globs(&f.types))?;
-        self.bind(&f.r#as)?;
-        let check = f
-            .check
-            .as_ref()
-            .map(|x| self.scoped("check", |c| c.check(x)))
-            .transpose()?;
-        Ok(Check::Follow(Box::new(Follow {
-            path,
-            of: f.of.clone(),
-            types,
-            bind: f.r#as.clone(),
-            check,
-            quantifier: f.quantifier,
-            if_none: f.if_none.unwrap_or(Absent::Pass),
-        })))
-    }
 }
 
 #[cfg(test)]
