@@ -288,3 +288,29 @@ Resources:
     let sam = format!("Transform: AWS::Serverless-2016-10-31\n{body}");
     assert_eq!(codes("sam.yaml", &sam), Vec::<String>::new());
 }
+
+/// `as_of` pins the date a dated rule checks against: the example's runtimes were deprecated on
+/// 2024-01-08 (go1.x), 2024-06-12 (nodejs16.x) and 2024-10-14 (python3.8).
+#[test]
+fn a_pinned_as_of_decides_which_runtimes_are_deprecated() {
+    let example = "rules/lambda/deprecated-runtime.fail.yaml";
+    let count = |as_of: &str| {
+        let set = format!("as_of={as_of}");
+        let args = [
+            "--format",
+            "json",
+            "--no-config",
+            "--select",
+            "TAP405",
+            "--set",
+            &set,
+            example,
+        ];
+        let out = run(&args);
+        let doc: serde_json::Value = serde_json::from_str(&stdout(&out)).expect("json");
+        doc["findings"].as_array().expect("findings").len()
+    };
+    assert_eq!(count("2024-01-07"), 0);
+    assert_eq!(count("2024-07-01"), 2);
+    assert_eq!(count("2026-12-01"), 3);
+}

@@ -21,9 +21,9 @@ fn snapshot_rule(rule: &str, name: &str) {
     let root = common::root();
     let rule_file = root.join("rules").join(rule);
     let text = std::fs::read_to_string(&rule_file).expect("the rule file is readable");
-    let parsed =
-        parse_rule(&format!("rules/{rule}"), &text, &Settings::default()).expect("the rule loads");
-    let code = parsed.code;
+    let code = parse_rule(&format!("rules/{rule}"), &text, &Settings::default())
+        .expect("the rule loads")
+        .code;
     let example = tap_lint::run::testing::example(&rule_file, "fail")
         .unwrap_or_else(|| panic!("rules/{rule} has no failing example"));
     // Run from the workspace root with a relative path, so the snapshot names `rules/...`.
@@ -37,21 +37,16 @@ fn snapshot_rule(rule: &str, name: &str) {
     let file_name = rule_file.file_name().expect("a rule file has a name");
     std::fs::copy(&rule_file, only.path().join(file_name)).expect("the rule file copies");
     let dir = only.path().to_string_lossy().into_owned();
-    let mut args = vec![
+    // `today` is common::TODAY_EPOCH for every run, so dated rules' snapshots hold.
+    let out = common::run(&[
         "--color",
         "never",
         "--no-config",
         "--no-builtin",
         "--rules",
         &dir,
-    ];
-    // A rule dated against `today` is pinned, as CI would pin it, so its snapshot holds.
-    let pinned = parsed.declared_settings.contains_key("as_of");
-    if pinned {
-        args.extend(["--set", "as_of=2026-12-01"]);
-    }
-    args.push(&example);
-    let out = common::run(&args);
+        &example,
+    ]);
     let stdout = common::stdout(&out);
     let stderr = common::stderr(&out);
     assert!(
@@ -60,10 +55,7 @@ fn snapshot_rule(rule: &str, name: &str) {
     );
     assert!(stderr.is_empty(), "{example}: {stderr}");
     insta::with_settings!({
-        description => format!(
-            "tap-lint --color never --no-config --no-builtin --rules <only rules/{rule}>{} {example}",
-            if pinned { " --set as_of=2026-12-01" } else { "" }
-        ),
+        description => format!("tap-lint --color never --no-config --no-builtin --rules <only rules/{rule}> {example}"),
         omit_expression => true,
     }, {
         insta::assert_snapshot!(name, stdout);
