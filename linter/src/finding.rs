@@ -190,12 +190,7 @@ impl<'a> LineIndex<'a> {
     /// Indexes line starts (and character counts, for non-ASCII text).
     pub fn new(text: &'a str) -> Self {
         let mut starts = vec![0];
-        starts.extend(
-            text.bytes()
-                .enumerate()
-                .filter(|(_, b)| *b == b'\n')
-                .map(|(i, _)| i + 1),
-        );
+        starts.extend(memchr::memchr_iter(b'\n', text.as_bytes()).map(|i| i + 1));
         let mut checkpoints = Vec::new();
         if !text.is_ascii() {
             let (mut at, mut chars) = (0, 0);

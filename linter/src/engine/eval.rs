@@ -1,5 +1,6 @@
 //! Evaluating compiled checks: three-valued (pass / fail / skip), failures carry their place.
 
+use std::borrow::Cow;
 use std::ops::ControlFlow;
 
 use serde_json::Value as Json;
@@ -50,7 +51,7 @@ pub fn eval<'t>(check: &Check, env: &mut Env<'t>, here: &Here<'t>) -> Outcome {
                 let sub = Here {
                     item: here.item,
                     place,
-                    ptr: format!("{}{rel}", here.ptr),
+                    ptr: Cow::Owned(format!("{}{rel}", here.ptr)),
                 };
                 outcomes.push(match place.hit {
                     Hit::Found(_) => eval(check, env, &sub),
@@ -118,7 +119,7 @@ fn prefix_here<'t>(here: &Here<'t>, path: &PathPattern) -> Here<'t> {
         Some((place, rel)) => Here {
             item: here.item,
             place,
-            ptr: format!("{}{rel}", here.ptr),
+            ptr: Cow::Owned(format!("{}{rel}", here.ptr)),
         },
         None => here.clone(),
     }
@@ -272,6 +273,8 @@ fn run_test(test: &Test, t: &Template, node: &Node, key: Option<&str>) -> TestRe
         }
         Test::KeyMatches(re) => Some(key.is_some_and(|k| re.is_match(k))).into(),
         Test::Captures { regex, allowed } => match values::scannable_text(t, node) {
+            // Most scanned strings hold no match: the search is far cheaper than captures.
+            Some(text) if !regex.is_match(&text) => TestResult::Pass,
             Some(text) => {
                 for caps in regex.captures_iter(&text) {
                     let Some(m) = caps.get(1).or_else(|| caps.get(0)) else {

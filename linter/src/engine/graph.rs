@@ -117,7 +117,7 @@ pub(super) fn acyclic<'t>(env: &Env<'t>, here: &Here<'t>) -> Outcome {
     let base = t.pointer(here.item);
     let (pointer, span) = match at {
         Some((rel, span)) => (format!("{base}{rel}"), span),
-        None => (base, t.id_span(here.item)),
+        None => (base.to_string(), t.id_span(here.item)),
     };
     let vars = vec![
         ("cycle".to_string(), names.join(" -> ")),
@@ -162,20 +162,23 @@ pub(super) fn unique<'t>(path: &PathPattern, env: &Env<'t>, here: &Here<'t>) -> 
     let Some((place, rel, key)) = written(here.item) else {
         return Outcome::Pass;
     };
+    let kind = &t.items[here.item].kind;
     let first = {
         let mut tables = env.memo.first_writer.borrow_mut();
-        let table = tables.entry(path as *const PathPattern).or_insert_with(|| {
-            let mut table = HashMap::new();
-            for item in 0..t.resource_count {
-                if let Some((_, _, key)) = written(item) {
-                    table
-                        .entry((t.items[item].kind.clone(), key))
-                        .or_insert(item);
+        let table = tables
+            .entry((path as *const PathPattern, kind.clone()))
+            .or_insert_with(|| {
+                // Names collide only within a type: reading every other resource's path too was
+                // most of this check's time.
+                let mut table = HashMap::new();
+                for item in (0..t.resource_count).filter(|&i| t.items[i].kind == *kind) {
+                    if let Some((_, _, key)) = written(item) {
+                        table.entry(key).or_insert(item);
+                    }
                 }
-            }
-            table
-        });
-        table.get(&(t.items[here.item].kind.clone(), key)).copied()
+                table
+            });
+        table.get(&key).copied()
     };
     match (first, place.hit) {
         (Some(other), Hit::Found(node)) if other != here.item => {

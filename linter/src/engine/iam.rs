@@ -69,7 +69,7 @@ pub fn eval<'t>(spec: &IamAllows, env: &mut Env<'t>, here: &Here<'t>) -> Outcome
         let vars = vec![("actions".to_string(), missing.join(", "))];
         Outcome::Fail(vec![env.failure(
             role,
-            here.ptr.clone(),
+            here.ptr.to_string(),
             here.place.label,
             vars,
         )])

@@ -173,7 +173,7 @@ fn cannot_verify(
         .and_then(|at| path::collect(root.place, at).into_iter().next())
     {
         Some((place, rel)) => (format!("{}{rel}", root.ptr), place.label),
-        None => (root.ptr.clone(), root.place.label),
+        None => (root.ptr.to_string(), root.place.label),
     };
     let id = &t.items[subject].id;
     RawFinding {
@@ -196,7 +196,7 @@ fn cannot_verify(
 fn render(template: &str, t: &Template, f: &outcome::Failure, rule: &Rule) -> String {
     let item = &t.items[f.item];
     let item_ptr = t.pointer(f.item);
-    let rel = f.pointer.strip_prefix(&item_ptr).unwrap_or(&f.pointer);
+    let rel = f.pointer.strip_prefix(item_ptr).unwrap_or(&f.pointer);
     let property = crate::model::pointer::last(rel);
     let value = |name: &str| match name {
         "resource" => Some(item.id.to_string()),

@@ -3,6 +3,7 @@
 //! evaluated. The evaluator (`eval`) and the IAM and network primitives all build on it, so it
 //! lives apart from them and none of them imports another to get it.
 
+use std::borrow::Cow;
 use std::cell::RefCell;
 use std::collections::HashMap;
 
@@ -45,7 +46,7 @@ pub struct Env<'t> {
 }
 
 /// The first resource writing each (resource type, canonical JSON of the value) at a path.
-pub(super) type FirstWriters = HashMap<(Box<str>, String), usize>;
+pub(super) type FirstWriters = HashMap<String, usize>;
 
 /// Template-wide tables that checks build on first use and every later subject reuses: without
 /// them a check that looks at every other resource costs time in the square of the resources.
@@ -56,9 +57,9 @@ pub struct Memo {
     pub(super) referrers_by_path: RefCell<HashMap<*const ReferencedBy, Vec<Vec<usize>>>>,
     /// For each item, the names it writes that the template does not define (all kinds).
     pub(super) dangling: RefCell<HashMap<usize, std::rc::Rc<[super::graph::Dangling]>>>,
-    /// For each `unique` check (by address), the first resource writing each value at its path,
-    /// keyed by resource type and the value's canonical JSON.
-    pub(super) first_writer: RefCell<HashMap<*const PathPattern, FirstWriters>>,
+    /// For each `unique` check (by address) and resource type, the first resource of the type
+    /// writing each value at the check's path, keyed by the value's canonical JSON.
+    pub(super) first_writer: RefCell<HashMap<(*const PathPattern, Box<str>), FirstWriters>>,
     /// Every resource's schema violations, found in one walk for all the rules that report some
     /// class of them.
     pub(super) schema_violations: RefCell<HashMap<usize, std::rc::Rc<[super::schema::Violation]>>>,
@@ -71,7 +72,7 @@ pub struct Here<'t> {
     pub item: usize,
     pub place: Place<'t>,
     /// Absolute pointer of the node.
-    pub ptr: String,
+    pub ptr: Cow<'t, str>,
 }
 
 impl<'t> Env<'t> {
@@ -94,7 +95,7 @@ impl<'t> Env<'t> {
                 key: None,
                 label: self.t.id_span(item),
             },
-            ptr: self.t.pointer(item),
+            ptr: Cow::Borrowed(self.t.pointer(item)),
         }
     }
 
@@ -126,7 +127,7 @@ impl<'t> Env<'t> {
         }
         Outcome::Fail(vec![self.failure(
             here.item,
-            here.ptr.clone(),
+            here.ptr.to_string(),
             here.place.label,
             vars,
         )])

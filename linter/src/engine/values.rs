@@ -1,5 +1,7 @@
 //! Value helpers shared by the tests: coercing comparisons, display, suffix detection, relations.
 
+use std::borrow::Cow;
+
 use serde_json::Value as Json;
 
 use crate::model::node::{Node, Value};
@@ -114,9 +116,9 @@ pub fn mentions_suffix(
 
 /// The literal text of a string value for scanning (code, regions): known pieces joined, unknown
 /// pieces left out; `None` for values that are not strings at all.
-pub fn scannable_text(t: &Template, node: &Node) -> Option<String> {
+pub fn scannable_text<'t>(t: &Template, node: &'t Node) -> Option<Cow<'t, str>> {
     match &node.value {
-        Value::String(s) => return Some(s.to_string()),
+        Value::String(s) => return Some(Cow::Borrowed(s)),
         Value::Map(_)
             if matches!(
                 node.intrinsic(),
@@ -137,7 +139,7 @@ pub fn scannable_text(t: &Template, node: &Node) -> Option<String> {
             Part::Unknown => out.push('\n'),
         }
     }
-    Some(out)
+    Some(Cow::Owned(out))
 }
 
 /// Moved to the model, which indexes resources by physical name; re-exported for the engine.

@@ -27,6 +27,16 @@ pub struct Item {
     pub section: Section,
     /// Its index among the entries of its section's mapping (O(1) access to its node).
     entry: usize,
+    /// `/Resources/<id>` or `/Outputs/<id>`, built once: every rule evaluated on the item starts
+    /// from it, and formatting it per rule was 7% of a lint run.
+    pointer: Box<str>,
+}
+
+fn item_pointer(section: &str, id: &str) -> Box<str> {
+    let mut p = String::with_capacity(section.len() + id.len() + 2);
+    crate::model::pointer::push(&mut p, section);
+    crate::model::pointer::push(&mut p, id);
+    p.into()
 }
 
 /// A template ready for evaluation.
@@ -96,6 +106,7 @@ impl Template {
                     kind: kind.clone(),
                     section: Section::Resources,
                     entry,
+                    pointer: item_pointer("Resources", &e.key),
                 }),
                 _ => problems.push(
                     LoadError::at(
@@ -120,6 +131,7 @@ impl Template {
                     kind: OUTPUT_TYPE.into(),
                     section: Section::Outputs,
                     entry,
+                    pointer: item_pointer("Outputs", &e.key),
                 });
             }
         }
@@ -165,13 +177,8 @@ impl Template {
     }
 
     /// The JSON pointer of an item (`/Resources/Bucket`).
-    pub fn pointer(&self, item: usize) -> String {
-        let it = &self.items[item];
-        let section = match it.section {
-            Section::Resources => "Resources",
-            Section::Outputs => "Outputs",
-        };
-        format!("/{section}/{}", crate::model::pointer::escape(&it.id))
+    pub fn pointer(&self, item: usize) -> &str {
+        &self.items[item].pointer
     }
 
     /// The resource with this logical ID.

@@ -121,7 +121,7 @@ pub fn resolve(fix: &Fix, cx: &Context<'_>) -> Option<FixPlan> {
             match target {
                 Target::Failure => pointer::split(cx.failure_pointer),
                 Target::Path(rel) => {
-                    let mut segs = pointer::split(&cx.t.pointer(base));
+                    let mut segs = pointer::split(cx.t.pointer(base));
                     segs.extend(rel.iter().cloned());
                     segs
                 }

@@ -130,9 +130,10 @@ impl<'t, 's> Walker<'t, 's> {
             return;
         }
         if let Some(allowed) = &s.enumeration
+            && let text = node.value.to_string()
             && !allowed
                 .iter()
-                .any(|a| scalar_equals(node, a, s.enum_case_insensitive))
+                .any(|a| scalar_equals(&text, a, s.enum_case_insensitive))
         {
             let list = enum_list(allowed);
             self.report(
@@ -346,13 +347,12 @@ fn accepts(types: TypeSet, node: &Node, s: &SchemaNode) -> bool {
     }
 }
 
-/// Enum membership with the same coercions (`5` is `"5"`, `"true"` is `true`).
-fn scalar_equals(node: &Node, allowed: &serde_json::Value, case_insensitive: bool) -> bool {
+/// Enum membership of a scalar's text with the same coercions (`5` is `"5"`, `"true"` is `true`).
+fn scalar_equals(text: &str, allowed: &serde_json::Value, case_insensitive: bool) -> bool {
     use serde_json::Value as Json;
-    let text = node.value.to_string();
     match allowed {
-        Json::String(a) if case_insensitive => a.eq_ignore_ascii_case(&text),
-        Json::String(a) => *a == text,
+        Json::String(a) if case_insensitive => a.eq_ignore_ascii_case(text),
+        Json::String(a) => a == text,
         Json::Number(a) => text.trim().parse::<f64>().ok() == a.as_f64(),
         Json::Bool(a) => text.eq_ignore_ascii_case(if *a { "true" } else { "false" }),
         _ => false,
