@@ -450,9 +450,9 @@ fn quantify<'t>(
     let mut outcomes = Vec::new();
     for item in related {
         if let Some(name) = bind {
-            env.bindings.push((name.to_string(), item));
+            env.bindings.push((Cow::Owned(name.to_string()), item));
         }
-        env.bindings.push(("related".to_string(), item));
+        env.bindings.push((Cow::Borrowed("related"), item));
         let sub = env.item_here(item);
         outcomes.push(eval(check, env, &sub));
         env.bindings.pop();

@@ -94,7 +94,7 @@ fn evaluate_subject(
 ) {
     let mut env = Env {
         t,
-        bindings: vec![("subject".to_string(), subject)],
+        bindings: vec![(std::borrow::Cow::Borrowed("subject"), subject)],
         memo,
     };
     let root = env.item_here(subject);

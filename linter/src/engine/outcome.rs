@@ -39,8 +39,9 @@ pub struct Failure {
 /// The evaluation environment: the template, the subject and named related resources.
 pub struct Env<'t> {
     pub t: &'t Template,
-    /// Bound names (`subject` first) to items.
-    pub bindings: Vec<(String, usize)>,
+    /// Bound names (`subject` first) to items; the two built-in names are not allocated for
+    /// each of the rules × items an evaluation starts.
+    pub bindings: Vec<(Cow<'static, str>, usize)>,
     /// What this template's evaluation has worked out once for every subject.
     pub memo: &'t Memo,
 }
@@ -108,7 +109,7 @@ impl<'t> Env<'t> {
         mut vars: Vec<(String, String)>,
     ) -> Failure {
         for (name, it) in &self.bindings {
-            vars.push((name.clone(), self.t.items[*it].id.to_string()));
+            vars.push((name.to_string(), self.t.items[*it].id.to_string()));
         }
         Failure {
             item,

@@ -130,7 +130,7 @@ impl<'t, 's> Walker<'t, 's> {
             return;
         }
         if let Some(allowed) = &s.enumeration
-            && let text = node.value.to_string()
+            && let text = scalar_text(node)
             && !allowed
                 .iter()
                 .any(|a| scalar_equals(&text, a, s.enum_case_insensitive))
@@ -344,6 +344,14 @@ fn accepts(types: TypeSet, node: &Node, s: &SchemaNode) -> bool {
         Value::Seq(_) => has(TypeSet::ARRAY),
         Value::Map(_) => has(TypeSet::OBJECT),
         Value::Null => true,
+    }
+}
+
+/// A scalar as text, borrowed when it is a string (most enum values are).
+fn scalar_text(node: &Node) -> std::borrow::Cow<'_, str> {
+    match &node.value {
+        Value::String(s) => std::borrow::Cow::Borrowed(s),
+        other => std::borrow::Cow::Owned(other.to_string()),
     }
 }
 
