@@ -83,7 +83,7 @@ pub fn eval<'t>(check: &Check, env: &mut Env<'t>, here: &Here<'t>) -> Outcome {
         Check::ReferencedBy(r) => eval_referenced_by(r, env, here),
         Check::IamAllows(i) => iam::eval(i, env, here),
         Check::SgAdmits(s) => network::eval(s, env, here),
-        Check::Resolves(kinds) => graph::resolves(kinds, env, here),
+        Check::Resolves(check) => graph::resolves(check, env, here),
         Check::Acyclic => graph::acyclic(env, here),
         Check::Unique(path) => graph::unique(path, env, here),
         Check::Schema(s) => schema::eval(s, env, here),

@@ -8,7 +8,7 @@ use super::path::{self, Hit, Place};
 use crate::model::node::Value;
 use crate::model::refs::{self, RefKind, Reference};
 use crate::model::template::Template;
-use crate::rules::check::PathPattern;
+use crate::rules::check::{PathPattern, Resolves};
 
 /// Pseudo parameters: `Ref` and `${...}` may name them without declaring them.
 const PSEUDO_PARAMETERS: [&str; 8] = [
@@ -22,16 +22,18 @@ const PSEUDO_PARAMETERS: [&str; 8] = [
     "AWS::URLSuffix",
 ];
 
-/// Fails once per name of the selected kinds that the template does not define, at the node that
-/// writes it. A template with a `Transform` skips: SAM and macros add resources and parameters
-/// that only exist after the transform (`MyFunctionRole`, `ServerlessRestApi`...).
-pub(super) fn resolves<'t>(kinds: &[RefKind], env: &Env<'t>, here: &Here<'t>) -> Outcome {
+/// Fails once per name of the selected kinds that the template does not define, and (with
+/// `attributes`) once per `Fn::GetAtt`/`${X.Attr}` attribute the target's type does not have,
+/// at the node that writes it. A template with a `Transform` skips: SAM and macros add
+/// resources and parameters that only exist after the transform (`MyFunctionRole`,
+/// `ServerlessRestApi`...).
+pub(super) fn resolves<'t>(check: &Resolves, env: &Env<'t>, here: &Here<'t>) -> Outcome {
     let t = env.t;
     if t.root.get("Transform").is_some() {
         return Outcome::Skip;
     }
     let item = here.item;
-    // One walk per item serves every `resolves` rule (the pack has four, one per kind).
+    // One walk per item serves every `resolves` rule (the pack has five).
     let dangling = {
         let mut memo = env.memo.dangling.borrow_mut();
         memo.entry(item)
@@ -40,13 +42,19 @@ pub(super) fn resolves<'t>(kinds: &[RefKind], env: &Env<'t>, here: &Here<'t>) ->
     };
     let failures: Vec<_> = dangling
         .iter()
-        .filter(|d| kinds.contains(&d.kind))
+        .filter(|d| match d.attribute {
+            None => check.kinds.contains(&d.kind),
+            Some(_) => check.attributes,
+        })
         .map(|d| {
+            let (attribute, target_type) = d.attribute.clone().unwrap_or_default();
             let vars = vec![
                 ("target".to_string(), d.name.clone()),
                 ("kind".to_string(), d.written.to_string()),
                 ("expected".to_string(), expected(d.kind).to_string()),
                 ("suggestion".to_string(), d.suggestion.clone()),
+                ("attribute".to_string(), attribute),
+                ("target_type".to_string(), target_type),
             ];
             env.failure(item, d.pointer.clone(), d.span, vars)
         })
@@ -58,12 +66,14 @@ pub(super) fn resolves<'t>(kinds: &[RefKind], env: &Env<'t>, here: &Here<'t>) ->
     }
 }
 
-/// A name an item writes that the template does not define.
+/// A name an item writes that the template does not define, or an attribute its target lacks.
 #[derive(Debug)]
 pub(super) struct Dangling {
     kind: RefKind,
     written: &'static str,
     name: String,
+    /// For a missing attribute: the attribute and the target's type.
+    attribute: Option<(String, String)>,
     pointer: String,
     span: crate::model::node::Span,
     suggestion: String,
@@ -73,19 +83,67 @@ fn dangling_of(t: &Template, item: usize) -> Vec<Dangling> {
     let base = t.pointer(item);
     let mut out = Vec::new();
     refs::each_reference(t.node(item), &mut |r, rel| {
-        if r.shadowed || defined(t, &r) {
+        if r.shadowed {
             return;
         }
+        let (attribute, suggestion) = if !defined(t, &r) {
+            (None, suggestion(t, &r))
+        } else {
+            match missing_attribute(t, &r) {
+                Some((attribute, suggestion)) => (Some(attribute), suggestion),
+                None => return,
+            }
+        };
+        // A missing attribute is reported at the attribute when it has a node of its own.
+        let (pointer, span) = match (&attribute, r.attribute_node, rel.split_last()) {
+            (Some(_), Some(node), Some((_, parent))) => {
+                (format!("{base}{}/1", refs::encode(parent)), node.span)
+            }
+            _ => (format!("{base}{}", refs::encode(rel)), r.node.span),
+        };
         out.push(Dangling {
             kind: r.kind,
             written: r.written,
             name: r.name.to_string(),
-            pointer: format!("{base}{}", refs::encode(rel)),
-            span: r.node.span,
-            suggestion: suggestion(t, &r),
+            attribute,
+            pointer,
+            span,
+            suggestion,
         });
     });
     out
+}
+
+/// For a `Fn::GetAtt` or `${X.Attr}` on a resource whose schema lists its attributes and lacks
+/// this one: the attribute with the target's type, and a "did you mean". Custom resources,
+/// other regions' types and computed attribute names are not knowable and pass.
+fn missing_attribute(t: &Template, r: &Reference<'_>) -> Option<((String, String), String)> {
+    if !matches!(r.kind, RefKind::GetAtt | RefKind::Sub) {
+        return None;
+    }
+    let attribute = r.attribute?;
+    let kind = &*t.items[t.resource(r.name)?].kind;
+    if super::schema::unchecked_aws_type(kind) {
+        return None;
+    }
+    let crate::schema::Lookup::Known(schema) = crate::schema::lookup(kind) else {
+        return None;
+    };
+    if schema.has_attribute(kind, attribute)? {
+        return None;
+    }
+    let properties = (schema.nodes.first().into_iter()).flat_map(|root| &root.properties);
+    let names =
+        || (schema.attributes.iter().map(|a| &**a)).chain(properties.clone().map(|(k, _)| &**k));
+    // `RoleArn` for `Arn`, `TableStreamArn` for `StreamArn`: the type's own name for it.
+    let suffix = || {
+        names()
+            .filter(|a| attribute.len() > a.len() && attribute.ends_with(a))
+            .max_by_key(|a| a.len())
+    };
+    let suggestion = (crate::schema::suggest::closest(attribute, names()).or_else(suffix))
+        .map_or_else(String::new, |a| format!(" (did you mean `{a}`?)"));
+    Some(((attribute.to_string(), kind.to_string()), suggestion))
 }
 
 /// Fails at the first resource (in source order) of each dependency cycle, naming the loop, at

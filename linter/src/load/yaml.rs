@@ -145,8 +145,12 @@ impl Builder<'_> {
                     Span::new(start, end)
                 };
                 let tag = tag.map(|t| t.into_owned());
+                // Only `!GetAtt` splits its text, so only it pays for finding it.
+                let content = (tag.as_ref())
+                    .filter(|t| t.handle == "!" && t.suffix == "GetAtt")
+                    .and_then(|_| content_span(self.cursor.text, self.offset, &text, style, span));
                 let value = scalar_value(&text, style, tag.as_ref(), span)?;
-                let node = wrap_tag(Node::new(span, value), tag.as_ref(), span)?;
+                let node = wrap_tag(Node::new(span, value), tag.as_ref(), span, content)?;
                 self.finish(node, anchor)?;
             }
             Event::SequenceStart(anchor, tag) => {
@@ -225,7 +229,7 @@ impl Builder<'_> {
             None => return Ok(()),
         };
         let span = node.span;
-        let node = wrap_tag(node, tag.as_ref(), span)?;
+        let node = wrap_tag(node, tag.as_ref(), span, None)?;
         self.finish(node, anchor)
     }
 
@@ -396,8 +400,46 @@ fn intrinsic_key(suffix: &str) -> Option<&'static str> {
     })
 }
 
-/// Rewrites a short-form tagged node (`!Sub x`) into its long form (`{"Fn::Sub": x}`).
-fn wrap_tag(node: Node, tag: Option<&Tag>, span: Span) -> Result<Node, LoadError> {
+/// Where a scalar's text lies in the source when it is there byte for byte: a plain or quoted
+/// scalar without escapes or line breaks, found after its tag within the event's span (which
+/// starts at the tag and, for quoted scalars, may run past the closing quote). This is what
+/// lets `!GetAtt Res.Attr` give its two parts their own places.
+fn content_span(
+    source: &str,
+    offset: usize,
+    text: &str,
+    style: ScalarStyle,
+    span: Span,
+) -> Option<Span> {
+    let quoted = matches!(style, ScalarStyle::SingleQuoted | ScalarStyle::DoubleQuoted);
+    if !(quoted || style == ScalarStyle::Plain)
+        || text.is_empty()
+        || text.contains(['\n', '\\', '\'', '"'])
+    {
+        return None;
+    }
+    let (from, to) = (
+        (span.start as usize).checked_sub(offset)?,
+        (span.end as usize).checked_sub(offset)?,
+    );
+    let written = source.get(from..to)?;
+    // Past the tag (`!GetAtt `) and an opening quote.
+    let body = written.find(char::is_whitespace).map_or(0, |i| i + 1);
+    let at = body + written.get(body..)?.find(text)?;
+    Some(Span::new(
+        span.start as usize + at,
+        span.start as usize + at + text.len(),
+    ))
+}
+
+/// Rewrites a short-form tagged node (`!Sub x`) into its long form (`{"Fn::Sub": x}`);
+/// `content` is where a scalar's own text is, when known.
+fn wrap_tag(
+    node: Node,
+    tag: Option<&Tag>,
+    span: Span,
+    content: Option<Span>,
+) -> Result<Node, LoadError> {
     let Some(tag) = tag else { return Ok(node) };
     // `!` alone is YAML's non-specific tag: the node stays what it is.
     let non_specific = (tag.handle == "!" && tag.suffix.is_empty())
@@ -416,18 +458,22 @@ fn wrap_tag(node: Node, tag: Option<&Tag>, span: Span) -> Result<Node, LoadError
         // `!GetAtt Resource.Attribute.Path` splits at the first dot, as CloudFormation does.
         ("Fn::GetAtt", Value::String(s)) => match s.split_once('.') {
             Some((res, attr)) => {
-                let res_end = span.start as usize + res.len();
+                // Without the text's own place, both parts point at the whole tagged scalar.
+                let (res_span, attr_span) = match content {
+                    Some(c) => {
+                        let res_end = c.start as usize + res.len();
+                        (
+                            Span::new(c.start as usize, res_end),
+                            Span::new(res_end + 1, c.end as usize),
+                        )
+                    }
+                    None => (span, span),
+                };
                 Node::new(
                     span,
                     Value::Seq(vec![
-                        Node::new(
-                            Span::new(span.start as usize, res_end),
-                            Value::String(res.into()),
-                        ),
-                        Node::new(
-                            Span::new(res_end + 1, span.end as usize),
-                            Value::String(attr.into()),
-                        ),
+                        Node::new(res_span, Value::String(res.into())),
+                        Node::new(attr_span, Value::String(attr.into())),
                     ]),
                 )
             }
@@ -504,4 +550,36 @@ fn plain_value(text: &str) -> Option<Value> {
         return None;
     }
     text.parse::<f64>().ok().map(Value::Number)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The two parts of `!GetAtt Res.Attr`, as their source text.
+    fn parts(src: &str) -> Vec<String> {
+        let root = parse(src, 0).expect("loads");
+        let arg = (root.get("V").and_then(|v| v.get("Fn::GetAtt"))).expect("a GetAtt");
+        let items = arg.as_seq().expect("split into [resource, attribute]");
+        let text = |n: &Node| src[n.span.start as usize..n.span.end as usize].to_string();
+        items.iter().map(text).collect()
+    }
+
+    #[test]
+    fn short_form_get_att_parts_point_at_their_own_text() {
+        assert_eq!(
+            parts("V: !GetAtt Db.Endpoint.Address\n"),
+            ["Db", "Endpoint.Address"]
+        );
+        assert_eq!(parts("V: !GetAtt 'Db.Arn'\n"), ["Db", "Arn"]);
+        assert_eq!(parts("V: !GetAtt \"Db.Arn\"  # note\n"), ["Db", "Arn"]);
+    }
+
+    #[test]
+    fn escaped_get_att_falls_back_to_the_whole_scalar() {
+        assert_eq!(
+            parts("V: !GetAtt \"Db.\\u0041rn\"\n"),
+            ["!GetAtt \"Db.\\u0041rn\"", "!GetAtt \"Db.\\u0041rn\""]
+        );
+    }
 }

@@ -96,6 +96,9 @@ pub struct Reference<'t> {
     pub name: &'t str,
     /// The attribute of a `GetAtt` or `${X.Attr}`, if any.
     pub attribute: Option<&'t str>,
+    /// The attribute's own node, when it has one (`[X, Attr]` and YAML's `!GetAtt X.Attr`): it
+    /// sits at index 1 beside the name.
+    pub attribute_node: Option<&'t Node>,
     /// Where it is written: the string node holding it (for `Fn::Sub`, the whole text).
     pub node: &'t Node,
     /// How the template writes it (`Condition` or `Fn::If` for a condition), for messages.
@@ -137,6 +140,7 @@ fn reference<'t>(kind: RefKind, name: &'t str, node: &'t Node) -> Reference<'t> 
         kind,
         name,
         attribute: None,
+        attribute_node: None,
         node,
         written: kind.spelling(),
         shadowed: false,
@@ -220,8 +224,10 @@ fn get_att<'t>(
                     path.pop();
                 }
                 path.push(Seg::Index(0));
+                let attribute_node = parts.get(1).filter(|n| n.as_str().is_some());
                 let r = Reference {
-                    attribute: parts.get(1).and_then(Node::as_str),
+                    attribute: attribute_node.and_then(Node::as_str),
+                    attribute_node,
                     ..reference(RefKind::GetAtt, name, first)
                 };
                 f(r, path);

@@ -82,13 +82,21 @@ pub enum Check {
     /// Security-group reachability into the current resource.
     SgAdmits(SgAdmits),
     /// Every name of these kinds that the item writes is defined in the template.
-    Resolves(Vec<crate::model::refs::RefKind>),
+    Resolves(Resolves),
     /// The resource is in no dependency cycle.
     Acyclic,
     /// No other resource of the same type writes the same value at the path.
     Unique(PathPattern),
     /// The subject's properties against its resource schema.
     Schema(SchemaCheck),
+}
+
+/// What `resolves` checks: names of some kinds, and the attributes `Fn::GetAtt` reads.
+#[derive(Debug)]
+pub struct Resolves {
+    pub kinds: Vec<crate::model::refs::RefKind>,
+    /// Each attribute of a `Fn::GetAtt` or `${X.Attr}` on a resource exists for its type.
+    pub attributes: bool,
 }
 
 /// Value tests at a path.

@@ -329,7 +329,14 @@ impl Compiler<'_> {
             }
             "resolves" => {
                 let op: spec::ResolvesOp = self.typed(json)?;
-                self.provides(["target", "kind", "expected", "suggestion"]);
+                self.provides([
+                    "target",
+                    "kind",
+                    "expected",
+                    "suggestion",
+                    "attribute",
+                    "target_type",
+                ]);
                 self.scoped("resolves", |c| c.resolves(&op.resolves))
             }
             "acyclic" => {

@@ -286,8 +286,9 @@ pub struct SgAdmitsOp {
     pub sg_admits: SgAdmitsSpec,
 }
 
-/// `resolves: [ref, getatt, sub, depends_on, condition, find_in_map]` (or `all`): every name of
-/// these kinds that the item writes is defined in the template.
+/// `resolves: [ref, getatt, sub, depends_on, condition, find_in_map, attribute]` (or `all`):
+/// every name of these kinds that the item writes is defined in the template; `attribute`:
+/// every attribute `Fn::GetAtt` reads exists for the target's type.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ResolvesOp {

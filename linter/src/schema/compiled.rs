@@ -17,6 +17,46 @@ pub struct Schema {
     pub nodes: Vec<SchemaNode>,
     /// `readOnlyProperties`, as property names from `Properties` down.
     pub read_only: Vec<Vec<String>>,
+    /// What `Fn::GetAtt` may read, dotted (`Endpoint.Address`); empty when the schema lists no
+    /// read-only properties (then nothing is known about its attributes).
+    pub attributes: Vec<Box<str>>,
+}
+
+/// Types whose attributes are open-ended under a prefix: a nested stack's (or provisioned
+/// product's) `Outputs.<Name>` are whatever the other template outputs.
+const OPEN_ATTRIBUTES: [(&str, &str); 2] = [
+    ("AWS::CloudFormation::Stack", "Outputs."),
+    (
+        "AWS::ServiceCatalog::CloudFormationProvisionedProduct",
+        "Outputs.",
+    ),
+];
+
+impl Schema {
+    /// Whether `Fn::GetAtt` can read `attribute` of a resource of this schema's type; `None`
+    /// when the schema does not say.
+    ///
+    /// An attribute is a read-only property, a member of one (`Endpoint.Address` when only
+    /// `Endpoint` is listed), or a top-level property: the registry lets older types return
+    /// some written properties too (`QueueName`, a subnet's `AvailabilityZone`), and with no
+    /// list of which, accepting every property keeps the check free of false errors.
+    pub fn has_attribute(&self, kind: &str, attribute: &str) -> Option<bool> {
+        if (OPEN_ATTRIBUTES.iter()).any(|(k, prefix)| *k == kind && attribute.starts_with(prefix)) {
+            return Some(true);
+        }
+        if self.attributes.is_empty() {
+            return None;
+        }
+        let listed = self.attributes.iter().any(|a| {
+            attribute == &**a
+                || (attribute.strip_prefix(&**a)).is_some_and(|rest| rest.starts_with('.'))
+        });
+        let property = self.nodes.first().is_some_and(|root| {
+            let first = attribute.split('.').next().unwrap_or(attribute);
+            root.property(first).is_some()
+        });
+        Some(listed || property)
+    }
 }
 
 /// The JSON types a schema admits (a bit per type).
@@ -176,14 +216,26 @@ impl Schema {
             refs: HashMap::new(),
         };
         c.node(&root);
-        let read_only = (root.get("readOnlyProperties").and_then(Json::as_array))
-            .map(|list| list.iter().filter_map(read_only_path).collect())
+        let listed = (root.get("readOnlyProperties").and_then(Json::as_array))
+            .map(Vec::as_slice)
             .unwrap_or_default();
         Some(Schema {
             nodes: c.nodes,
-            read_only,
+            read_only: listed.iter().filter_map(read_only_path).collect(),
+            attributes: listed.iter().filter_map(attribute_name).collect(),
         })
     }
+}
+
+/// `/properties/Endpoint/properties/Address` as `Endpoint.Address`; a path through a list
+/// (`/properties/Volumes/*/Status`) names the list, which is what `Fn::GetAtt` returns.
+fn attribute_name(pointer: &Json) -> Option<Box<str>> {
+    let rest = pointer.as_str()?.strip_prefix("/properties/")?;
+    let segs: Vec<&str> = (rest.split('/'))
+        .filter(|s| *s != "properties")
+        .take_while(|s| *s != "*")
+        .collect();
+    (!segs.is_empty()).then(|| segs.join(".").into())
 }
 
 /// `/properties/Endpoint/Address` as `[Endpoint, Address]`; paths through lists (`*`) are left

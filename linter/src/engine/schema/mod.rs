@@ -27,7 +27,7 @@ const TRANSFORMS_KEEPING_RESOURCES: [&str; 2] =
 
 /// `AWS::` types that are not validated: SAM's (expanded by its transform) and the generic
 /// custom resource, whose properties belong to its provider.
-fn unchecked_aws_type(kind: &str) -> bool {
+pub(super) fn unchecked_aws_type(kind: &str) -> bool {
     kind.starts_with("AWS::Serverless::")
         || kind == "AWS::CloudFormation::CustomResource"
         || kind.ends_with("::MODULE")

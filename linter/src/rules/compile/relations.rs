@@ -3,18 +3,25 @@
 use serde_json::Value as Json;
 
 use super::{Compiler, Result};
-use crate::rules::check::{Absent, Check, Follow, ReferencedBy};
+use crate::rules::check::{Absent, Check, Follow, ReferencedBy, Resolves};
 use crate::rules::spec;
 
 impl Compiler<'_> {
     pub(super) fn resolves(&self, kinds: &Json) -> Result<Check> {
         use crate::model::refs::RefKind;
+        const ATTRIBUTE: &str = "attribute";
         let names: Vec<&str> = match kinds {
-            Json::String(s) if s == "all" => return Ok(Check::Resolves(RefKind::ALL.to_vec())),
+            Json::String(s) if s == "all" => {
+                return Ok(Check::Resolves(Resolves {
+                    kinds: RefKind::ALL.to_vec(),
+                    attributes: true,
+                }));
+            }
             Json::Array(list) => list.iter().filter_map(Json::as_str).collect(),
             _ => Vec::new(),
         };
-        let all: Vec<&str> = RefKind::ALL.iter().map(|k| k.name()).collect();
+        let mut all: Vec<&str> = RefKind::ALL.iter().map(|k| k.name()).collect();
+        all.push(ATTRIBUTE);
         let usage = || {
             self.error(format!(
                 "`resolves` is `all` or a non-empty list of: {}",
@@ -24,11 +31,13 @@ impl Compiler<'_> {
         if names.is_empty() || kinds.as_array().is_some_and(|l| l.len() != names.len()) {
             return Err(usage());
         }
-        names
-            .iter()
+        let kinds = (names.iter().filter(|n| **n != ATTRIBUTE))
             .map(|n| RefKind::from_name(n).ok_or_else(usage))
-            .collect::<Result<Vec<_>>>()
-            .map(Check::Resolves)
+            .collect::<Result<Vec<_>>>()?;
+        Ok(Check::Resolves(Resolves {
+            kinds,
+            attributes: names.contains(&ATTRIBUTE),
+        }))
     }
 
     pub(super) fn referenced_by(&mut self, r: &spec::ReferencedBySpec) -> Result<Check> {
