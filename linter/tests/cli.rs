@@ -314,3 +314,40 @@ fn a_pinned_as_of_decides_which_runtimes_are_deprecated() {
     assert_eq!(count("2024-07-01"), 2);
     assert_eq!(count("2026-12-01"), 3);
 }
+
+#[test]
+fn sub_needed_leaves_serverless_framework_templates_to_their_preprocessor() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let template = |principal: &str| {
+        format!(
+            "Parameters:\n  Stage: {{Type: String}}\nResources:\n  Role:\n    Type: AWS::IAM::Role\n    \
+             Properties:\n      RoleName: app-${{Stage}}\n      AssumeRolePolicyDocument:\n        \
+             Statement:\n          - Principal: {{AWS: \"{principal}\"}}\n"
+        )
+    };
+    let count = |name: &str, text: String| {
+        let path = dir.path().join(name);
+        std::fs::write(&path, text).expect("write");
+        let path = path.to_str().expect("utf-8 path").to_string();
+        let out = common::run(&[
+            "--no-config",
+            "--select",
+            "TAP909",
+            "--format",
+            "json",
+            &path,
+        ]);
+        common::stdout(&out).matches("\"code\":\"TAP909\"").count()
+    };
+    assert_eq!(
+        count("plain.yaml", template("arn:aws:iam::123456789012:root")),
+        1
+    );
+    assert_eq!(
+        count(
+            "sls.yaml",
+            template("arn:aws:iam::${self:custom.account}:root")
+        ),
+        0
+    );
+}

@@ -185,6 +185,77 @@ pub(super) fn acyclic<'t>(env: &Env<'t>, here: &Here<'t>) -> Outcome {
     Outcome::Fail(vec![env.failure(here.item, pointer, span, vars)])
 }
 
+/// Fails once per string outside an `Fn::Sub` that writes `${Name}` where `Name` (before any
+/// `.Attribute`) is a parameter, resource or pseudo parameter of the template: CloudFormation
+/// keeps such text as written. Other `${...}` (IAM policy variables, shell and buildspec
+/// variables, a state machine's own `DefinitionSubstitutions`) name nothing of the template and
+/// pass. Templates with a `Transform` skip: SAM substitutes some properties itself.
+pub(super) fn substituted<'t>(env: &Env<'t>, here: &Here<'t>) -> Outcome {
+    let t = env.t;
+    if t.root.get("Transform").is_some() || *env.memo.preprocessed.get_or_init(|| preprocessed(t)) {
+        return Outcome::Skip;
+    }
+    let item = t.node(here.item);
+    let own = (item.get("Properties"))
+        .and_then(|p| p.get("DefinitionSubstitutions"))
+        .and_then(|d| d.as_map());
+    let base = t.pointer(here.item);
+    let mut failures = Vec::new();
+    refs::each_plain_template(item, &mut |node, rel| {
+        let text = node.as_str().unwrap_or_default();
+        let named = crate::model::template::sub_variables(text).find_map(|var| {
+            let name = var.split('.').next().unwrap_or(var);
+            if own.is_some_and(|m| m.get(name).is_some()) {
+                return None;
+            }
+            let defined_as = if PSEUDO_PARAMETERS.contains(&name) {
+                "pseudo parameter"
+            } else if t.parameter(name).is_some() {
+                "parameter"
+            } else if t.resource(name).is_some() {
+                "resource"
+            } else {
+                return None;
+            };
+            Some((var, name, defined_as))
+        });
+        if let Some((var, name, defined_as)) = named {
+            let vars = vec![
+                ("variable".to_string(), format!("${{{var}}}")),
+                ("name".to_string(), name.to_string()),
+                ("defined_as".to_string(), defined_as.to_string()),
+            ];
+            let pointer = format!("{base}{}", refs::encode(rel));
+            failures.push(env.failure(here.item, pointer, node.span, vars));
+        }
+    });
+    if failures.is_empty() {
+        Outcome::Pass
+    } else {
+        Outcome::Fail(failures)
+    }
+}
+
+/// Serverless Framework's variable sources: a template that uses them is a pre-processor's
+/// input, whose `${...}` that tool fills in before CloudFormation sees it.
+const PREPROCESSOR_VARIABLES: [&str; 7] = [
+    "${self:", "${opt:", "${env:", "${sls:", "${file(", "${ssm:", "${cf:",
+];
+
+fn preprocessed(t: &Template) -> bool {
+    let mut found = false;
+    for item in 0..t.items.len() {
+        refs::each_plain_template(t.node(item), &mut |node, _| {
+            let text = node.as_str().unwrap_or_default();
+            found |= PREPROCESSOR_VARIABLES.iter().any(|p| text.contains(p));
+        });
+        if found {
+            return true;
+        }
+    }
+    false
+}
+
 /// Fails when an earlier resource of the same type writes the same value at the path (compared
 /// as written: two identical `Fn::Sub` expressions collide whatever the parameters are). A
 /// resource with a `Condition` is left out on both sides: two resources under exclusive

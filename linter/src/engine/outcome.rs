@@ -61,6 +61,9 @@ pub struct Memo {
     /// For each `unique` check (by address) and resource type, the first resource of the type
     /// writing each value at the check's path, keyed by the value's canonical JSON.
     pub(super) first_writer: RefCell<HashMap<(*const PathPattern, Box<str>), FirstWriters>>,
+    /// Whether the template is the input of a pre-processor (Serverless Framework variables
+    /// such as `${self:custom.x}` or `${opt:stage}` in its strings), found once for `substituted`.
+    pub(super) preprocessed: std::cell::OnceCell<bool>,
     /// Every resource's schema violations, found in one walk for all the rules that report some
     /// class of them.
     pub(super) schema_violations: RefCell<HashMap<usize, std::rc::Rc<[super::schema::Violation]>>>,

@@ -325,3 +325,47 @@ fn find_in_map<'t>(
         path.pop();
     }
 }
+
+/// Calls `f` with every string under an item that writes `${` outside an `Fn::Sub` template,
+/// with the path to it: what a forgotten `Fn::Sub` leaves behind. `Metadata` is skipped
+/// (cfn-init files and other tools' settings have `${...}` of their own), and so is the input
+/// of `Fn::Transform` (a macro's to interpret).
+pub fn each_plain_template<'t>(item: &'t Node, f: &mut dyn FnMut(&'t Node, &[Seg<'t>])) {
+    let Some(map) = item.as_map() else { return };
+    let mut path = Vec::new();
+    for e in map.entries.iter().filter(|e| &*e.key != "Metadata") {
+        path.push(Seg::Key(&e.key));
+        plain(&e.value, &mut path, f);
+        path.pop();
+    }
+}
+
+fn plain<'t>(node: &'t Node, path: &mut Vec<Seg<'t>>, f: &mut dyn FnMut(&'t Node, &[Seg<'t>])) {
+    match &node.value {
+        Value::String(s) if s.contains("${") => f(node, path),
+        Value::Map(m) if m.entries.len() == 1 && &*m.entries[0].key == "Fn::Transform" => {}
+        Value::Map(m) if m.entries.len() == 1 && &*m.entries[0].key == "Fn::Sub" => {
+            // The template is substituted; the variable map's values are not.
+            if let Some(vars) = m.entries[0].value.as_seq().and_then(|p| p.get(1)) {
+                path.extend([Seg::Key("Fn::Sub"), Seg::Index(1)]);
+                plain(vars, path, f);
+                path.truncate(path.len() - 2);
+            }
+        }
+        Value::Map(m) => {
+            for e in &m.entries {
+                path.push(Seg::Key(&e.key));
+                plain(&e.value, path, f);
+                path.pop();
+            }
+        }
+        Value::Seq(items) => {
+            for (i, item) in items.iter().enumerate() {
+                path.push(Seg::Index(i));
+                plain(item, path, f);
+                path.pop();
+            }
+        }
+        _ => {}
+    }
+}

@@ -85,6 +85,8 @@ pub enum Check {
     Resolves(Resolves),
     /// The resource is in no dependency cycle.
     Acyclic,
+    /// No `${Name}` of a template name is written outside an `Fn::Sub`.
+    Substituted,
     /// No other resource of the same type writes the same value at the path.
     Unique(PathPattern),
     /// The subject's properties against its resource schema.

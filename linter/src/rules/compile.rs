@@ -349,6 +349,16 @@ impl Compiler<'_> {
                     )),
                 })
             }
+            "substituted" => {
+                let op: spec::SubstitutedOp = self.typed(json)?;
+                self.provides(["variable", "name", "defined_as"]);
+                self.scoped("substituted", |c| match op.substituted {
+                    true => Ok(Check::Substituted),
+                    false => Err(c.error(
+                        "`substituted` is `true`; to find plain `${...}` strings, use the check itself",
+                    )),
+                })
+            }
             "unique" => {
                 let op: spec::UniqueOp = self.typed(json)?;
                 self.provides(["other"]);

@@ -108,7 +108,7 @@ pub struct ReportSpec {
 pub const REPORT_KEYS: [&str; 4] = ["message", "at", "fix", "on_unknown"];
 
 /// The operator keys of a check besides the value tests; a check has exactly one operator.
-pub const OPERATORS: [&str; 16] = [
+pub const OPERATORS: [&str; 17] = [
     "all",
     "any",
     "not",
@@ -123,6 +123,7 @@ pub const OPERATORS: [&str; 16] = [
     "sg_admits",
     "resolves",
     "acyclic",
+    "substituted",
     "unique",
     "schema",
 ];
@@ -300,6 +301,14 @@ pub struct ResolvesOp {
 #[serde(deny_unknown_fields)]
 pub struct AcyclicOp {
     pub acyclic: bool,
+}
+
+/// `substituted: true`: every `${Name}` naming a parameter, resource or pseudo parameter that the
+/// item writes is inside an `Fn::Sub`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SubstitutedOp {
+    pub substituted: bool,
 }
 
 /// `unique: /Properties/Name`: no other resource of the same type writes the same value there.
