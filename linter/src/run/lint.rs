@@ -52,7 +52,12 @@ pub fn lint_file(path: &Path, rules: &RuleSet, opts: LintOptions) -> FileReport 
 pub fn lint_bytes(file: &str, bytes: &[u8], rules: &RuleSet, opts: LintOptions) -> FileReport {
     let text = String::from_utf8_lossy(bytes);
     let syntax = load::detect_syntax(Path::new(file), text.trim_start_matches('\u{feff}'));
-    match load::parse(bytes, syntax).and_then(Template::new) {
+    let root = match &text {
+        std::borrow::Cow::Borrowed(valid) => load::parse_text(valid, syntax),
+        // Not UTF-8: `parse` says where.
+        std::borrow::Cow::Owned(_) => load::parse(bytes, syntax),
+    };
+    match root.and_then(Template::new) {
         Ok(t) => {
             let plans = if opts.fix_edits {
                 engine::Plans::Resolve
