@@ -1,8 +1,9 @@
 //! The `schema` operator: a resource's `Properties` against its type's resource provider schema.
 //!
 //! Precision beats recall. A value behind an intrinsic function is unknown and never a
-//! violation; `Fn::If` is not split into branches (a branch may be dead, and which one is taken
-//! is a deploy-time fact); `{"Ref": "AWS::NoValue"}` removes its property. Templates run
+//! violation; an `Fn::If` is checked branch by branch and only what both branches get wrong
+//! alike is reported (a branch may be dead, and which one is taken is a deploy-time fact);
+//! `{"Ref": "AWS::NoValue"}` removes its property. Templates run
 //! through a macro other than SAM and the language extensions are not checked at all, since the
 //! template CloudFormation validates is the macro's output.
 

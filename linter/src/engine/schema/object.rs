@@ -1,7 +1,7 @@
 //! Objects: declared, pattern and additional properties, `required`, the dependency keywords,
 //! and the resource's own `Properties` (with its read-only properties).
 
-use super::walk::{Walker, is_if, is_no_value, unknown};
+use super::walk::{Walker, if_branches, is_if, is_no_value, unknown};
 use crate::engine::path::label_for;
 use crate::model::node::{Map, Node, Span};
 use crate::model::pointer;
@@ -37,6 +37,11 @@ impl<'t> Walker<'t, '_> {
         };
         let mut ptr = format!("{ptr}/Properties");
         let (properties, label) = match resource.as_map().and_then(|m| m.entry("Properties")) {
+            // `Properties: !If [...]`: each branch against the root, as any value.
+            Some(e) if if_branches(&e.value).is_some() => {
+                self.value(&e.value, 0, &mut ptr, e.key_span);
+                return;
+            }
             Some(e) if unknown(&e.value) => return,
             Some(e) => match e.value.as_map() {
                 Some(map) => (map, e.key_span),

@@ -1,6 +1,8 @@
 //! The walk of one value against one schema node: types with CloudFormation's coercions,
 //! scalars (enum, pattern, length, range), lists, and the `anyOf`/`oneOf` alternatives.
 
+use std::fmt::Write as _;
+
 use super::Violation;
 use crate::engine::path::label_for;
 use crate::engine::values;
@@ -67,6 +69,12 @@ impl<'t, 's> Walker<'t, 's> {
 
     /// Checks a value against schema node `id`; `ptr` is the value's absolute pointer.
     pub fn value(&mut self, node: &'t Node, id: NodeId, ptr: &mut String, label: Span) {
+        if let Some(branches) = if_branches(node)
+            && self.depth < MAX_DEPTH
+        {
+            self.branches(branches, id, ptr);
+            return;
+        }
         if unknown(node) {
             self.unsure = true;
             return;
@@ -95,6 +103,41 @@ impl<'t, 's> Walker<'t, 's> {
             self.alternatives(node, s, ptr, label);
         }
         self.depth -= 1;
+    }
+
+    /// `Fn::If`: each branch is checked, and what is wrong in both branches alike (same class,
+    /// same place below the branch) is reported, at the first branch. A violation in one
+    /// branch only is not: that branch may be dead for every parameter value the stack is
+    /// deployed with, which only deploy time knows.
+    fn branches(&mut self, branches: [&'t Node; 2], id: NodeId, ptr: &mut String) {
+        let len = ptr.len();
+        let mut found: [Vec<Violation>; 2] = Default::default();
+        for (i, branch) in branches.into_iter().enumerate() {
+            let mut sub = Walker::new(self.t, self.schema, self.classes);
+            sub.depth = self.depth + 1;
+            // Positions 1 and 2 of `[condition, if true, if false]`.
+            let _ = write!(ptr, "/Fn::If/{}", i + 1);
+            sub.value(branch, id, ptr, label_for(branch, None));
+            ptr.truncate(len);
+            self.unsure |= sub.unsure;
+            found[i] = sub.found;
+        }
+        let [first, second] = found;
+        let below = |v: &Violation, i: usize| {
+            (v.pointer.get(len..))
+                .and_then(|rest| rest.strip_prefix(&format!("/Fn::If/{i}")))
+                .map(str::to_string)
+        };
+        for v in first {
+            let rel = below(&v, 1);
+            if rel.is_some()
+                && second
+                    .iter()
+                    .any(|w| w.class == v.class && below(w, 2) == rel)
+            {
+                self.found.push(v);
+            }
+        }
     }
 
     fn type_matches(&mut self, node: &Node, s: &SchemaNode, ptr: &str, label: Span) -> bool {
@@ -304,6 +347,17 @@ pub(super) fn unknown(node: &Node) -> bool {
         || node
             .as_map()
             .is_some_and(|m| m.entries.iter().any(|e| e.key.starts_with("Fn::")))
+}
+
+/// The two branches of an `Fn::If` (`[condition, if true, if false]`).
+pub(super) fn if_branches(node: &Node) -> Option<[&Node; 2]> {
+    match node.intrinsic() {
+        Some(("Fn::If", arg)) => match arg.as_seq()? {
+            [_, yes, no] => Some([yes, no]),
+            _ => None,
+        },
+        _ => None,
+    }
 }
 
 /// `{"Ref": "AWS::NoValue"}`: the property is removed.
