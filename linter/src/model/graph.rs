@@ -11,12 +11,8 @@ pub fn cycles(t: &Template) -> Vec<Vec<usize>> {
     let n = t.resource_count;
     let mut edges: Vec<Vec<usize>> = Vec::with_capacity(n);
     for item in 0..n {
-        let mut found = Vec::new();
-        t.references(t.node(item), &mut found);
-        found.retain(|&target| target < n);
-        found.sort_unstable();
-        found.dedup();
-        edges.push(found);
+        // References name resources only, all of which are below `n`.
+        edges.push(t.referenced(item).to_vec());
     }
     let mut out = Vec::new();
     for component in components(&edges) {

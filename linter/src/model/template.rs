@@ -49,6 +49,7 @@ pub struct Template {
     pub resource_count: usize,
     by_id: HashMap<Box<str>, usize>,
     referrers: OnceLock<Vec<Vec<usize>>>,
+    referenced: OnceLock<Vec<Vec<usize>>>,
     names: OnceLock<HashMap<Box<str>, Vec<usize>>>,
     role_policies: OnceLock<Vec<Vec<usize>>>,
     cycles: OnceLock<Vec<Vec<usize>>>,
@@ -146,6 +147,7 @@ impl Template {
             resource_count,
             by_id,
             referrers: OnceLock::new(),
+            referenced: OnceLock::new(),
             names: OnceLock::new(),
             role_policies: OnceLock::new(),
             cycles: OnceLock::new(),
@@ -203,19 +205,31 @@ impl Template {
     pub fn referrers(&self, item: usize) -> &[usize] {
         let all = self.referrers.get_or_init(|| {
             let mut table = vec![Vec::new(); self.items.len()];
-            let mut found = Vec::new();
             for source in 0..self.items.len() {
-                found.clear();
-                self.references(self.node(source), &mut found);
-                found.sort_unstable();
-                found.dedup();
-                for &target in &found {
+                for &target in self.referenced(source) {
                     if target != source {
                         table[target].push(source);
                     }
                 }
             }
             table
+        });
+        &all[item]
+    }
+
+    /// The resources an item references (Ref, GetAtt, Sub, DependsOn), sorted, each once:
+    /// worked out once per template for both the referrers table and the dependency cycles.
+    pub fn referenced(&self, item: usize) -> &[usize] {
+        let all = self.referenced.get_or_init(|| {
+            (0..self.items.len())
+                .map(|source| {
+                    let mut found = Vec::new();
+                    self.references(self.node(source), &mut found);
+                    found.sort_unstable();
+                    found.dedup();
+                    found
+                })
+                .collect()
         });
         &all[item]
     }
