@@ -17,6 +17,9 @@ pub struct Schema {
     pub nodes: Vec<SchemaNode>,
     /// `readOnlyProperties`, as property names from `Properties` down.
     pub read_only: Vec<Vec<String>>,
+    /// `createOnlyProperties`, as property names from `Properties` down: changing one of
+    /// these replaces the resource (a new physical resource, the old one deleted).
+    pub create_only: Vec<Vec<String>>,
     /// What `Fn::GetAtt` may read, dotted (`Endpoint.Address`); empty when the schema lists no
     /// read-only properties (then nothing is known about its attributes).
     pub attributes: Vec<Box<str>>,
@@ -40,6 +43,14 @@ impl Schema {
     /// `Endpoint` is listed), or a top-level property: the registry lets older types return
     /// some written properties too (`QueueName`, a subnet's `AvailabilityZone`), and with no
     /// list of which, accepting every property keeps the check free of false errors.
+    /// Whether writing the property at `path` (names below `Properties`) replaces the
+    /// resource: it is, or lies inside, a create-only property.
+    pub fn replaces(&self, path: &[String]) -> bool {
+        self.create_only
+            .iter()
+            .any(|c| !c.is_empty() && path.starts_with(c))
+    }
+
     pub fn has_attribute(&self, kind: &str, attribute: &str) -> Option<bool> {
         if (OPEN_ATTRIBUTES.iter()).any(|(k, prefix)| *k == kind && attribute.starts_with(prefix)) {
             return Some(true);
@@ -219,9 +230,13 @@ impl Schema {
         let listed = (root.get("readOnlyProperties").and_then(Json::as_array))
             .map(Vec::as_slice)
             .unwrap_or_default();
+        let create_only = (root.get("createOnlyProperties").and_then(Json::as_array))
+            .map(|list| list.iter().filter_map(property_path).collect())
+            .unwrap_or_default();
         Some(Schema {
             nodes: c.nodes,
-            read_only: listed.iter().filter_map(read_only_path).collect(),
+            create_only,
+            read_only: listed.iter().filter_map(property_path).collect(),
             attributes: listed.iter().filter_map(attribute_name).collect(),
         })
     }
@@ -238,9 +253,10 @@ fn attribute_name(pointer: &Json) -> Option<Box<str>> {
     (!segs.is_empty()).then(|| segs.join(".").into())
 }
 
-/// `/properties/Endpoint/Address` as `[Endpoint, Address]`; paths through lists (`*`) are left
-/// out, since which element they mean is not a template path.
-fn read_only_path(pointer: &Json) -> Option<Vec<String>> {
+/// `/properties/Endpoint/Address` as `[Endpoint, Address]` (for read-only and create-only
+/// lists); paths through lists (`*`) are left out, since which element they mean is not a
+/// template path.
+fn property_path(pointer: &Json) -> Option<Vec<String>> {
     let rest = pointer.as_str()?.strip_prefix("/properties/")?;
     let segs: Vec<String> = rest
         .split('/')
