@@ -86,6 +86,7 @@ pub fn eval<'t>(check: &Check, env: &mut Env<'t>, here: &Here<'t>) -> Outcome {
         Check::Resolves(check) => graph::resolves(check, env, here),
         Check::Acyclic => graph::acyclic(env, here),
         Check::Substituted => graph::substituted(env, here),
+        Check::Used => graph::used(env, here),
         Check::Unique(path) => graph::unique(path, env, here),
         Check::Schema(s) => schema::eval(s, env, here),
     }

@@ -239,6 +239,53 @@ pub(super) fn substituted<'t>(env: &Env<'t>, here: &Here<'t>) -> Outcome {
     }
 }
 
+/// Fails on a parameter nothing refers to: no `Ref` or `${Name}` in a resource, an output, a
+/// condition or a rule (`Rules`). Templates with a `Transform` skip (SAM's `Globals` and
+/// macros use parameters the template does not show), and so do a pre-processor's
+/// (Serverless Framework variables); other items pass.
+pub(super) fn used<'t>(env: &Env<'t>, here: &Here<'t>) -> Outcome {
+    let t = env.t;
+    if t.items[here.item].section != crate::model::template::Section::Parameters {
+        return Outcome::Pass;
+    }
+    if t.root.get("Transform").is_some() {
+        return Outcome::Skip;
+    }
+    let used = env.memo.used_parameters.get_or_init(|| {
+        let mut names = std::collections::HashSet::new();
+        let mut note = |r: Reference<'_>, _: &[refs::Seg<'_>]| {
+            if matches!(r.kind, RefKind::Ref | RefKind::Sub) && !r.shadowed {
+                names.insert(r.name.into());
+            }
+        };
+        for item in (0..t.items.len())
+            .filter(|&i| t.items[i].section != crate::model::template::Section::Parameters)
+        {
+            refs::each_reference(t.node(item), &mut note);
+        }
+        // Whole sections, whatever their shape: a malformed one still shows its uses.
+        for section in ["Conditions", "Rules"] {
+            if let Some(node) = t.root.get(section) {
+                refs::each_reference_in(node, &mut note);
+            }
+        }
+        names
+    });
+    if used.contains(&*t.items[here.item].id) {
+        Outcome::Pass
+    } else if *env.memo.preprocessed.get_or_init(|| preprocessed(t)) {
+        // A pre-processor's `${Name}` may be the use.
+        Outcome::Skip
+    } else {
+        Outcome::Fail(vec![env.failure(
+            here.item,
+            t.pointer(here.item).to_string(),
+            t.id_span(here.item),
+            Vec::new(),
+        )])
+    }
+}
+
 /// Serverless Framework's variable sources: a template that uses them is a pre-processor's
 /// input, whose `${...}` that tool fills in before CloudFormation sees it.
 const PREPROCESSOR_VARIABLES: [&str; 7] = [

@@ -12,7 +12,7 @@ pub mod values;
 use outcome::{Env, Memo, Outcome};
 
 use crate::model::node::Span;
-use crate::model::template::{OUTPUT_TYPE, Template};
+use crate::model::template::Template;
 use crate::rules::check::{TypeGlob, any_glob};
 use crate::rules::plan::{self, FixPlan};
 use crate::rules::{Applicability, Rule, RuleSet, placeholders};
@@ -56,17 +56,18 @@ pub fn evaluate(t: &Template, rules: &RuleSet, plans: Plans) -> Vec<RawFinding> 
     let memo = Memo::default();
     for item in 0..t.items.len() {
         let kind = &t.items[item].kind;
-        let output = item >= t.resource_count;
+        let resource = item < t.resource_count;
         for (ri, rule) in rules.enabled_rules() {
-            // Outputs are subjects only of rules that name their pseudo type: `*` means every
-            // resource, and no resource rule expects an output's shape.
-            let selected = match output {
-                false => any_glob(&rule.select.types, kind),
-                true => rule
+            // Outputs and parameters are subjects only of rules that name their pseudo type
+            // (`Output`, `Parameter`): `*` means every resource, and no resource rule expects
+            // their shape.
+            let selected = match resource {
+                true => any_glob(&rule.select.types, kind),
+                false => rule
                     .select
                     .types
                     .iter()
-                    .any(|g| matches!(g, TypeGlob::Exact(e) if e == OUTPUT_TYPE)),
+                    .any(|g| matches!(g, TypeGlob::Exact(e) if **e == **kind)),
             };
             if selected {
                 evaluate_subject(t, &memo, (ri, rule), item, plans, &mut out);

@@ -135,6 +135,12 @@ pub fn each_reference<'t>(item: &'t Node, f: &mut dyn FnMut(Reference<'t>, &[Seg
     }
 }
 
+/// Calls `f` with every reference inside an expression that is not an item (a condition's
+/// or a rule's body), with the path to it from that node.
+pub fn each_reference_in<'t>(node: &'t Node, f: &mut dyn FnMut(Reference<'t>, &[Seg<'t>])) {
+    walk(node, &mut Vec::new(), f);
+}
+
 fn reference<'t>(kind: RefKind, name: &'t str, node: &'t Node) -> Reference<'t> {
     Reference {
         kind,

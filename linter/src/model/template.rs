@@ -14,6 +14,8 @@ pub enum Section {
     Resources,
     /// `Outputs`: an output is a referencing item too (rules ask "is this exported?").
     Outputs,
+    /// `Parameters`: subjects of rules about the declarations themselves (unused, bad type).
+    Parameters,
 }
 
 /// A resource or an output: something that can reference resources.
@@ -90,6 +92,9 @@ fn resources_of(root: &Node) -> Result<&Map, LoadError> {
 /// The pseudo type given to outputs so rules can name them in `referenced_by`.
 pub const OUTPUT_TYPE: &str = "Output";
 
+/// The pseudo type of parameter items, for `select: types: [Parameter]`.
+pub const PARAMETER_TYPE: &str = "Parameter";
+
 impl Template {
     /// Checks the document is a CloudFormation template and indexes it.
     pub fn new(root: Node) -> Result<Self, LoadError> {
@@ -136,6 +141,17 @@ impl Template {
                 });
             }
         }
+        if let Some(parameters) = root.get("Parameters").and_then(Node::as_map) {
+            for (entry, e) in parameters.entries.iter().enumerate() {
+                items.push(Item {
+                    id: e.key.clone(),
+                    kind: PARAMETER_TYPE.into(),
+                    section: Section::Parameters,
+                    entry,
+                    pointer: item_pointer("Parameters", &e.key),
+                });
+            }
+        }
         let by_id = items[..resource_count]
             .iter()
             .enumerate()
@@ -162,6 +178,7 @@ impl Template {
         let key = match section {
             Section::Resources => "Resources",
             Section::Outputs => "Outputs",
+            Section::Parameters => "Parameters",
         };
         self.root.get(key).and_then(Node::as_map).unwrap_or(&EMPTY)
     }

@@ -87,6 +87,8 @@ pub enum Check {
     Acyclic,
     /// No `${Name}` of a template name is written outside an `Fn::Sub`.
     Substituted,
+    /// Something in the template refers to the parameter.
+    Used,
     /// No other resource of the same type writes the same value at the path.
     Unique(PathPattern),
     /// The subject's properties against its resource schema.

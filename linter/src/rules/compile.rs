@@ -359,6 +359,15 @@ impl Compiler<'_> {
                     )),
                 })
             }
+            "used" => {
+                let op: spec::UsedOp = self.typed(json)?;
+                self.scoped("used", |c| match op.used {
+                    true => Ok(Check::Used),
+                    false => {
+                        Err(c.error("`used` is `true`; for the opposite, use `not: {used: true}`"))
+                    }
+                })
+            }
             "unique" => {
                 let op: spec::UniqueOp = self.typed(json)?;
                 self.provides(["other"]);

@@ -108,7 +108,7 @@ pub struct ReportSpec {
 pub const REPORT_KEYS: [&str; 4] = ["message", "at", "fix", "on_unknown"];
 
 /// The operator keys of a check besides the value tests; a check has exactly one operator.
-pub const OPERATORS: [&str; 17] = [
+pub const OPERATORS: [&str; 18] = [
     "all",
     "any",
     "not",
@@ -124,6 +124,7 @@ pub const OPERATORS: [&str; 17] = [
     "resolves",
     "acyclic",
     "substituted",
+    "used",
     "unique",
     "schema",
 ];
@@ -309,6 +310,13 @@ pub struct AcyclicOp {
 #[serde(deny_unknown_fields)]
 pub struct SubstitutedOp {
     pub substituted: bool,
+}
+
+/// `used: true`: something in the template refers to the parameter.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UsedOp {
+    pub used: bool,
 }
 
 /// `unique: /Properties/Name`: no other resource of the same type writes the same value there.
