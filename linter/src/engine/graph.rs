@@ -239,39 +239,27 @@ pub(super) fn substituted<'t>(env: &Env<'t>, here: &Here<'t>) -> Outcome {
     }
 }
 
-/// Fails on a parameter nothing refers to: no `Ref` or `${Name}` in a resource, an output, a
-/// condition or a rule (`Rules`). Templates with a `Transform` skip (SAM's `Globals` and
-/// macros use parameters the template does not show), and so do a pre-processor's
-/// (Serverless Framework variables); other items pass.
+/// Fails on a parameter nothing refers to (no `Ref` or `${Name}` in a resource, an output, a
+/// condition or a rule) and on a condition nothing uses (no resource's or output's
+/// `Condition`, no `Fn::If`, no other condition's `{"Condition": name}`). Templates with a
+/// `Transform` skip (SAM's `Globals` and macros use names the template does not show), and so
+/// do a pre-processor's (Serverless Framework variables); other items pass.
 pub(super) fn used<'t>(env: &Env<'t>, here: &Here<'t>) -> Outcome {
+    use crate::model::template::Section;
     let t = env.t;
-    if t.items[here.item].section != crate::model::template::Section::Parameters {
+    let section = t.items[here.item].section;
+    if !matches!(section, Section::Parameters | Section::Conditions) {
         return Outcome::Pass;
     }
     if t.root.get("Transform").is_some() {
         return Outcome::Skip;
     }
-    let used = env.memo.used_parameters.get_or_init(|| {
-        let mut names = std::collections::HashSet::new();
-        let mut note = |r: Reference<'_>, _: &[refs::Seg<'_>]| {
-            if matches!(r.kind, RefKind::Ref | RefKind::Sub) && !r.shadowed {
-                names.insert(r.name.into());
-            }
-        };
-        for item in (0..t.items.len())
-            .filter(|&i| t.items[i].section != crate::model::template::Section::Parameters)
-        {
-            refs::each_reference(t.node(item), &mut note);
-        }
-        // Whole sections, whatever their shape: a malformed one still shows its uses.
-        for section in ["Conditions", "Rules"] {
-            if let Some(node) = t.root.get(section) {
-                refs::each_reference_in(node, &mut note);
-            }
-        }
-        names
-    });
-    if used.contains(&*t.items[here.item].id) {
+    let used = env.memo.used_names.get_or_init(|| used_names(t));
+    let key = (
+        section == Section::Conditions,
+        t.items[here.item].id.clone(),
+    );
+    if used.contains(&key) {
         Outcome::Pass
     } else if *env.memo.preprocessed.get_or_init(|| preprocessed(t)) {
         // A pre-processor's `${Name}` may be the use.
@@ -283,6 +271,57 @@ pub(super) fn used<'t>(env: &Env<'t>, here: &Here<'t>) -> Outcome {
             t.id_span(here.item),
             Vec::new(),
         )])
+    }
+}
+
+/// Every (is a condition, name) something in the template uses.
+fn used_names(t: &Template) -> std::collections::HashSet<(bool, Box<str>)> {
+    use crate::model::template::Section;
+    let mut names = std::collections::HashSet::new();
+    let mut note = |r: Reference<'_>, _: &[refs::Seg<'_>]| match r.kind {
+        RefKind::Ref | RefKind::Sub if !r.shadowed => {
+            names.insert((false, r.name.into()));
+        }
+        RefKind::Condition => {
+            names.insert((true, r.name.into()));
+        }
+        _ => {}
+    };
+    let items = (0..t.items.len())
+        .filter(|&i| matches!(t.items[i].section, Section::Resources | Section::Outputs));
+    for item in items {
+        refs::each_reference(t.node(item), &mut note);
+    }
+    // Whole sections, whatever their shape: a malformed one still shows its uses.
+    for section in ["Conditions", "Rules"] {
+        if let Some(node) = t.root.get(section) {
+            refs::each_reference_in(node, &mut note);
+        }
+    }
+    if let Some(node) = t.root.get("Conditions") {
+        condition_functions(node, &mut |name| {
+            names.insert((true, name.into()));
+        });
+    }
+    names
+}
+
+/// The names of `{"Condition": name}`, the condition function of the `Conditions` section.
+fn condition_functions(node: &crate::model::node::Node, f: &mut dyn FnMut(&str)) {
+    match &node.value {
+        Value::Map(m) => {
+            if let [only] = &m.entries[..]
+                && &*only.key == "Condition"
+                && let Some(name) = only.value.as_str()
+            {
+                f(name);
+            }
+            m.entries
+                .iter()
+                .for_each(|e| condition_functions(&e.value, f));
+        }
+        Value::Seq(items) => items.iter().for_each(|n| condition_functions(n, f)),
+        _ => {}
     }
 }
 

@@ -61,8 +61,9 @@ pub struct Memo {
     /// For each `unique` check (by address) and resource type, the first resource of the type
     /// writing each value at the check's path, keyed by the value's canonical JSON.
     pub(super) first_writer: RefCell<HashMap<(*const PathPattern, Box<str>), FirstWriters>>,
-    /// The parameter names something in the template refers to, found once for `used`.
-    pub(super) used_parameters: std::cell::OnceCell<std::collections::HashSet<Box<str>>>,
+    /// The parameters (`false`) and conditions (`true`) something in the template uses, found
+    /// once for `used`.
+    pub(super) used_names: std::cell::OnceCell<std::collections::HashSet<(bool, Box<str>)>>,
     /// Whether the template is the input of a pre-processor (Serverless Framework variables
     /// such as `${self:custom.x}` or `${opt:stage}` in its strings), found once for `substituted`.
     pub(super) preprocessed: std::cell::OnceCell<bool>,

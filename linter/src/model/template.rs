@@ -16,6 +16,8 @@ pub enum Section {
     Outputs,
     /// `Parameters`: subjects of rules about the declarations themselves (unused, bad type).
     Parameters,
+    /// `Conditions`: subjects of rules about the conditions themselves (unused).
+    Conditions,
 }
 
 /// A resource or an output: something that can reference resources.
@@ -95,6 +97,9 @@ pub const OUTPUT_TYPE: &str = "Output";
 /// The pseudo type of parameter items, for `select: types: [Parameter]`.
 pub const PARAMETER_TYPE: &str = "Parameter";
 
+/// The pseudo type of condition items, for `select: types: [Condition]`.
+pub const CONDITION_TYPE: &str = "Condition";
+
 impl Template {
     /// Checks the document is a CloudFormation template and indexes it.
     pub fn new(root: Node) -> Result<Self, LoadError> {
@@ -152,6 +157,17 @@ impl Template {
                 });
             }
         }
+        if let Some(conditions) = root.get("Conditions").and_then(Node::as_map) {
+            for (entry, e) in conditions.entries.iter().enumerate() {
+                items.push(Item {
+                    id: e.key.clone(),
+                    kind: CONDITION_TYPE.into(),
+                    section: Section::Conditions,
+                    entry,
+                    pointer: item_pointer("Conditions", &e.key),
+                });
+            }
+        }
         let by_id = items[..resource_count]
             .iter()
             .enumerate()
@@ -179,6 +195,7 @@ impl Template {
             Section::Resources => "Resources",
             Section::Outputs => "Outputs",
             Section::Parameters => "Parameters",
+            Section::Conditions => "Conditions",
         };
         self.root.get(key).and_then(Node::as_map).unwrap_or(&EMPTY)
     }

@@ -87,7 +87,7 @@ pub enum Check {
     Acyclic,
     /// No `${Name}` of a template name is written outside an `Fn::Sub`.
     Substituted,
-    /// Something in the template refers to the parameter.
+    /// Something in the template refers to the parameter or uses the condition.
     Used,
     /// No other resource of the same type writes the same value at the path.
     Unique(PathPattern),

@@ -312,7 +312,7 @@ pub struct SubstitutedOp {
     pub substituted: bool,
 }
 
-/// `used: true`: something in the template refers to the parameter.
+/// `used: true`: something in the template refers to the parameter or uses the condition.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct UsedOp {
