@@ -33,15 +33,8 @@ pub(super) fn resolves<'t>(check: &Resolves, env: &Env<'t>, here: &Here<'t>) -> 
         return Outcome::Skip;
     }
     let item = here.item;
-    // One walk per item serves every `resolves` rule (the pack has five).
-    let dangling = {
-        let mut memo = env.memo.dangling.borrow_mut();
-        memo.entry(item)
-            .or_insert_with(|| dangling_of(t, item).into())
-            .clone()
-    };
-    let failures: Vec<_> = dangling
-        .iter()
+    let refs = item_refs(env, item);
+    let failures: Vec<_> = (refs.dangling.iter())
         .filter(|d| match d.attribute {
             None => check.kinds.contains(&d.kind),
             Some(_) => check.attributes,
@@ -79,13 +72,36 @@ pub(super) struct Dangling {
     suggestion: String,
 }
 
-fn dangling_of(t: &Template, item: usize) -> Vec<Dangling> {
+/// What one walk over an item's references finds, for every `resolves` rule and for `used`.
+#[derive(Debug)]
+pub(super) struct ItemRefs {
+    dangling: Vec<Dangling>,
+    /// The parameter and condition items it refers to.
+    uses: Vec<usize>,
+}
+
+/// The item's references, walked once per evaluation.
+fn item_refs(env: &Env<'_>, item: usize) -> std::rc::Rc<ItemRefs> {
+    let mut memo = env.memo.dangling.borrow_mut();
+    let found = memo.entry(item).or_insert_with(|| scan(env.t, item).into());
+    std::rc::Rc::clone(found)
+}
+
+fn scan(t: &Template, item: usize) -> ItemRefs {
+    use crate::model::template::Section;
     let base = t.pointer(item);
     let mut out = Vec::new();
+    let mut uses = Vec::new();
     refs::each_reference(t.node(item), &mut |r, rel| {
         if r.shadowed {
             return;
         }
+        let declared = match r.kind {
+            RefKind::Ref | RefKind::Sub => t.declared(Section::Parameters, r.name),
+            RefKind::Condition => t.declared(Section::Conditions, r.name),
+            _ => None,
+        };
+        uses.extend(declared);
         let (attribute, suggestion) = if !defined(t, &r) {
             (None, suggestion(t, &r))
         } else {
@@ -111,7 +127,10 @@ fn dangling_of(t: &Template, item: usize) -> Vec<Dangling> {
             suggestion,
         });
     });
-    out
+    ItemRefs {
+        dangling: out,
+        uses,
+    }
 }
 
 /// For a `Fn::GetAtt` or `${X.Attr}` on a resource whose schema lists its attributes and lacks
@@ -254,12 +273,8 @@ pub(super) fn used<'t>(env: &Env<'t>, here: &Here<'t>) -> Outcome {
     if t.root.get("Transform").is_some() {
         return Outcome::Skip;
     }
-    let used = env.memo.used_names.get_or_init(|| used_names(t));
-    let key = (
-        section == Section::Conditions,
-        t.items[here.item].id.clone(),
-    );
-    if used.contains(&key) {
+    let used = env.memo.used_items.get_or_init(|| used_items(env));
+    if used.contains(&here.item) {
         Outcome::Pass
     } else if *env.memo.preprocessed.get_or_init(|| preprocessed(t)) {
         // A pre-processor's `${Name}` may be the use.
@@ -274,24 +289,23 @@ pub(super) fn used<'t>(env: &Env<'t>, here: &Here<'t>) -> Outcome {
     }
 }
 
-/// Every (is a condition, name) something in the template uses.
-fn used_names(t: &Template) -> std::collections::HashSet<(bool, Box<str>)> {
+/// Every parameter and condition item something in the template uses: the resources' and
+/// outputs' references (from the walk `resolves` shares), the `Conditions` and `Rules`
+/// sections, and conditions named by other conditions.
+fn used_items(env: &Env<'_>) -> std::collections::HashSet<usize> {
     use crate::model::template::Section;
-    let mut names = std::collections::HashSet::new();
-    let mut note = |r: Reference<'_>, _: &[refs::Seg<'_>]| match r.kind {
-        RefKind::Ref | RefKind::Sub if !r.shadowed => {
-            names.insert((false, r.name.into()));
-        }
-        RefKind::Condition => {
-            names.insert((true, r.name.into()));
-        }
-        _ => {}
-    };
+    let t = env.t;
+    let mut used = std::collections::HashSet::new();
     let items = (0..t.items.len())
         .filter(|&i| matches!(t.items[i].section, Section::Resources | Section::Outputs));
     for item in items {
-        refs::each_reference(t.node(item), &mut note);
+        used.extend(item_refs(env, item).uses.iter().copied());
     }
+    let mut note = |r: Reference<'_>, _: &[refs::Seg<'_>]| {
+        if matches!(r.kind, RefKind::Ref | RefKind::Sub) && !r.shadowed {
+            used.extend(t.declared(Section::Parameters, r.name));
+        }
+    };
     // Whole sections, whatever their shape: a malformed one still shows its uses.
     for section in ["Conditions", "Rules"] {
         if let Some(node) = t.root.get(section) {
@@ -300,10 +314,10 @@ fn used_names(t: &Template) -> std::collections::HashSet<(bool, Box<str>)> {
     }
     if let Some(node) = t.root.get("Conditions") {
         condition_functions(node, &mut |name| {
-            names.insert((true, name.into()));
+            used.extend(t.declared(Section::Conditions, name));
         });
     }
-    names
+    used
 }
 
 /// The names of `{"Condition": name}`, the condition function of the `Conditions` section.

@@ -57,13 +57,13 @@ pub struct Memo {
     /// every item's referrers through that path.
     pub(super) referrers_by_path: RefCell<HashMap<*const ReferencedBy, Vec<Vec<usize>>>>,
     /// For each item, the names it writes that the template does not define (all kinds).
-    pub(super) dangling: RefCell<HashMap<usize, std::rc::Rc<[super::graph::Dangling]>>>,
+    pub(super) dangling: RefCell<HashMap<usize, std::rc::Rc<super::graph::ItemRefs>>>,
     /// For each `unique` check (by address) and resource type, the first resource of the type
     /// writing each value at the check's path, keyed by the value's canonical JSON.
     pub(super) first_writer: RefCell<HashMap<(*const PathPattern, Box<str>), FirstWriters>>,
-    /// The parameters (`false`) and conditions (`true`) something in the template uses, found
-    /// once for `used`.
-    pub(super) used_names: std::cell::OnceCell<std::collections::HashSet<(bool, Box<str>)>>,
+    /// The parameter and condition items something in the template uses, found once for
+    /// `used`.
+    pub(super) used_items: std::cell::OnceCell<std::collections::HashSet<usize>>,
     /// Whether the template is the input of a pre-processor (Serverless Framework variables
     /// such as `${self:custom.x}` or `${opt:stage}` in its strings), found once for `substituted`.
     pub(super) preprocessed: std::cell::OnceCell<bool>,

@@ -222,6 +222,13 @@ impl Template {
         self.by_id.get(id).copied()
     }
 
+    /// The parameter or condition item of this name (they come after the resources and
+    /// outputs, and a template has few of them).
+    pub fn declared(&self, section: Section, name: &str) -> Option<usize> {
+        (self.resource_count..self.items.len())
+            .find(|&i| self.items[i].section == section && &*self.items[i].id == name)
+    }
+
     /// The parameter declaration with this name.
     pub fn parameter(&self, name: &str) -> Option<&Node> {
         self.root.get("Parameters")?.get(name)
