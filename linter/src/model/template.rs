@@ -36,6 +36,36 @@ pub struct Item {
     pointer: Box<str>,
 }
 
+impl Section {
+    /// The section's key in the template.
+    pub fn key(self) -> &'static str {
+        match self {
+            Section::Resources => "Resources",
+            Section::Outputs => "Outputs",
+            Section::Parameters => "Parameters",
+            Section::Conditions => "Conditions",
+        }
+    }
+}
+
+/// The entries of a section whose items all have one pseudo type (outputs, parameters,
+/// conditions), in source order.
+fn declarations<'a>(
+    root: &'a Node,
+    section: Section,
+    kind: &'static str,
+) -> impl Iterator<Item = Item> + 'a {
+    let entries = (root.get(section.key()).and_then(Node::as_map).into_iter())
+        .flat_map(|m| m.entries.iter().enumerate());
+    entries.map(move |(entry, e)| Item {
+        id: e.key.clone(),
+        kind: kind.into(),
+        section,
+        entry,
+        pointer: item_pointer(section.key(), &e.key),
+    })
+}
+
 fn item_pointer(section: &str, id: &str) -> Box<str> {
     let mut p = String::with_capacity(section.len() + id.len() + 2);
     crate::model::pointer::push(&mut p, section);
@@ -117,7 +147,7 @@ impl Template {
                     kind: kind.clone(),
                     section: Section::Resources,
                     entry,
-                    pointer: item_pointer("Resources", &e.key),
+                    pointer: item_pointer(Section::Resources.key(), &e.key),
                 }),
                 _ => problems.push(
                     LoadError::at(
@@ -132,42 +162,13 @@ impl Template {
             }
         }
         let resource_count = items.len();
-        if let Some(outputs) = root.get("Outputs").and_then(Node::as_map) {
-            for (entry, e) in outputs.entries.iter().enumerate() {
-                if e.key.starts_with("Fn::ForEach::") {
-                    continue;
-                }
-                items.push(Item {
-                    id: e.key.clone(),
-                    kind: OUTPUT_TYPE.into(),
-                    section: Section::Outputs,
-                    entry,
-                    pointer: item_pointer("Outputs", &e.key),
-                });
-            }
-        }
-        if let Some(parameters) = root.get("Parameters").and_then(Node::as_map) {
-            for (entry, e) in parameters.entries.iter().enumerate() {
-                items.push(Item {
-                    id: e.key.clone(),
-                    kind: PARAMETER_TYPE.into(),
-                    section: Section::Parameters,
-                    entry,
-                    pointer: item_pointer("Parameters", &e.key),
-                });
-            }
-        }
-        if let Some(conditions) = root.get("Conditions").and_then(Node::as_map) {
-            for (entry, e) in conditions.entries.iter().enumerate() {
-                items.push(Item {
-                    id: e.key.clone(),
-                    kind: CONDITION_TYPE.into(),
-                    section: Section::Conditions,
-                    entry,
-                    pointer: item_pointer("Conditions", &e.key),
-                });
-            }
-        }
+        // `Fn::ForEach::Name` outputs expand only at deploy time, like resources.
+        items.extend(
+            declarations(&root, Section::Outputs, OUTPUT_TYPE)
+                .filter(|i| !i.id.starts_with("Fn::ForEach::")),
+        );
+        items.extend(declarations(&root, Section::Parameters, PARAMETER_TYPE));
+        items.extend(declarations(&root, Section::Conditions, CONDITION_TYPE));
         let by_id = items[..resource_count]
             .iter()
             .enumerate()
@@ -191,13 +192,7 @@ impl Template {
         static EMPTY: Map = Map {
             entries: Entries::new(),
         };
-        let key = match section {
-            Section::Resources => "Resources",
-            Section::Outputs => "Outputs",
-            Section::Parameters => "Parameters",
-            Section::Conditions => "Conditions",
-        };
-        self.root.get(key).and_then(Node::as_map).unwrap_or(&EMPTY)
+        (self.root.get(section.key()).and_then(Node::as_map)).unwrap_or(&EMPTY)
     }
 
     /// The node of an item (the resource or output mapping).
