@@ -150,6 +150,18 @@ impl Compiler<'_> {
         self.provided.extend(names.into_iter().map(Into::into));
     }
 
+    /// An operator whose only value is `true` (`acyclic: true`): `false` is refused with a hint
+    /// at what to write instead.
+    fn flag(&mut self, name: &str, value: bool, check: Check, hint: &str) -> Result<Check> {
+        match value {
+            true => Ok(check),
+            false => self.scoped(
+                name,
+                |c| Err(c.error(format!("`{name}` is `true`; {hint}"))),
+            ),
+        }
+    }
+
     fn validate_placeholders(&mut self, key: &str, text: &str) -> Result<()> {
         for name in placeholders::names(text) {
             let known = BUILTIN_VARS.contains(&name)
@@ -342,31 +354,27 @@ impl Compiler<'_> {
             "acyclic" => {
                 let op: spec::AcyclicOp = self.typed(json)?;
                 self.provides(["cycle", "count", "next"]);
-                self.scoped("acyclic", |c| match op.acyclic {
-                    true => Ok(Check::Acyclic),
-                    false => Err(c.error(
-                        "`acyclic` is `true`; to find resources in a cycle, use `not: {acyclic: true}`",
-                    )),
-                })
+                self.flag(
+                    "acyclic",
+                    op.acyclic,
+                    Check::Acyclic,
+                    "to find resources in a cycle, use `not: {acyclic: true}`",
+                )
             }
             "substituted" => {
                 let op: spec::SubstitutedOp = self.typed(json)?;
                 self.provides(["variable", "name", "defined_as"]);
-                self.scoped("substituted", |c| match op.substituted {
-                    true => Ok(Check::Substituted),
-                    false => Err(c.error(
-                        "`substituted` is `true`; to find plain `${...}` strings, use the check itself",
-                    )),
-                })
+                self.flag(
+                    "substituted",
+                    op.substituted,
+                    Check::Substituted,
+                    "to find plain `${...}` strings, use the check itself",
+                )
             }
             "used" => {
                 let op: spec::UsedOp = self.typed(json)?;
-                self.scoped("used", |c| match op.used {
-                    true => Ok(Check::Used),
-                    false => {
-                        Err(c.error("`used` is `true`; for the opposite, use `not: {used: true}`"))
-                    }
-                })
+                let hint = "for the opposite, use `not: {used: true}`";
+                self.flag("used", op.used, Check::Used, hint)
             }
             "unique" => {
                 let op: spec::UniqueOp = self.typed(json)?;
