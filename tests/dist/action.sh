@@ -19,8 +19,8 @@ repo="$(cd "$(dirname "$0")/../.." && pwd)"
 start=$SECONDS
 fail() { echo "action: FAIL: $*" >&2; exit 1; }
 
-target="${CARGO_TARGET_DIR:-$repo/target}"
-case "$target" in /*) ;; *) target="$repo/$target" ;; esac
+. "$repo/tests/dist/lib.sh"
+target="$(dist_target)"
 wheel="" binary="$target/debug/tap-lint"
 while [ $# -gt 0 ]; do
     case "$1" in
@@ -29,13 +29,7 @@ while [ $# -gt 0 ]; do
     *) echo "usage: $0 [--wheel FILE] [--binary FILE]" >&2; exit 2 ;;
     esac
 done
-if [ -z "$wheel" ]; then
-    shopt -s nullglob
-    wheels=("$target"/wheels/tap_lint-*.whl)
-    shopt -u nullglob
-    [ "${#wheels[@]}" -eq 1 ] || fail "want one wheel in $target/wheels (found ${#wheels[@]}): run tests/dist/wheel.sh first"
-    wheel="${wheels[0]}"
-fi
+[ -n "$wheel" ] || wheel="$(built_wheel "$target")"
 [ -f "$wheel" ] || fail "no wheel $wheel"
 [ -x "$binary" ] || fail "no tap-lint binary $binary: run cargo build first"
 binary="$(cd "$(dirname "$binary")" && pwd)/$(basename "$binary")"   # it is linked from a temp dir

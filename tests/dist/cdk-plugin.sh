@@ -21,14 +21,12 @@ repo="$(cd "$(dirname "$0")/../.." && pwd)"
 start=$SECONDS
 fail() { echo "cdk plugin: FAIL: $*" >&2; exit 1; }
 
-target="${CARGO_TARGET_DIR:-$repo/target}"
-case "$target" in /*) ;; *) target="$repo/$target" ;; esac
+. "$repo/tests/dist/lib.sh"
+target="$(dist_target)"
 wheel=""
 case "${1:-}" in
 --wheel) wheel="$2" ;;
-"") shopt -s nullglob; wheels=("$target"/wheels/tap_lint-*.whl); shopt -u nullglob
-    [ "${#wheels[@]}" -eq 1 ] || fail "want one wheel in $target/wheels (found ${#wheels[@]}): run tests/dist/wheel.sh first"
-    wheel="${wheels[0]}" ;;
+"") wheel="$(built_wheel "$target")" ;;
 *) echo "usage: $0 [--wheel FILE]" >&2; exit 2 ;;
 esac
 [ -f "$wheel" ] || fail "no wheel $wheel"

@@ -20,8 +20,8 @@ start=$SECONDS
 fail() { echo "wheel: FAIL: $*" >&2; exit 1; }
 
 venv="$("$repo/tests/dist/venv.sh")"
-target="${CARGO_TARGET_DIR:-$repo/target}"
-case "$target" in /*) ;; *) target="$repo/$target" ;; esac
+. "$repo/tests/dist/lib.sh"
+target="$(dist_target)"
 export CARGO_TARGET_DIR="$target"
 export CARGO_PROFILE_RELEASE_OPT_LEVEL=0 CARGO_PROFILE_RELEASE_DEBUG=false
 export CARGO_PROFILE_RELEASE_CODEGEN_UNITS=256 CARGO_PROFILE_RELEASE_INCREMENTAL=true
