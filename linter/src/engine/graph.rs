@@ -97,7 +97,11 @@ fn scan(t: &Template, item: usize) -> ItemRefs {
             return;
         }
         let declared = match r.kind {
-            RefKind::Ref | RefKind::Sub => t.declared(Section::Parameters, r.name),
+            // Resources and parameters share one namespace: a resource's name is no parameter,
+            // and most references name resources, which skips the scan for them.
+            RefKind::Ref | RefKind::Sub if t.resource(r.name).is_none() => {
+                t.declared(Section::Parameters, r.name)
+            }
             RefKind::Condition => t.declared(Section::Conditions, r.name),
             _ => None,
         };
