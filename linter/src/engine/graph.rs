@@ -82,7 +82,7 @@ pub(super) struct ItemRefs {
 
 /// The item's references, walked once per evaluation.
 fn item_refs(env: &Env<'_>, item: usize) -> std::rc::Rc<ItemRefs> {
-    let mut memo = env.memo.dangling.borrow_mut();
+    let mut memo = env.memo.item_refs.borrow_mut();
     let found = memo.entry(item).or_insert_with(|| scan(env.t, item).into());
     std::rc::Rc::clone(found)
 }

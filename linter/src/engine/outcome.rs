@@ -56,8 +56,9 @@ pub struct Memo {
     /// For each `referenced_by` with a path (by address: the rule set outlives the evaluation),
     /// every item's referrers through that path.
     pub(super) referrers_by_path: RefCell<HashMap<*const ReferencedBy, Vec<Vec<usize>>>>,
-    /// For each item, the names it writes that the template does not define (all kinds).
-    pub(super) dangling: RefCell<HashMap<usize, std::rc::Rc<super::graph::ItemRefs>>>,
+    /// For each item, one walk of its references: the names it writes that the template does
+    /// not define (all kinds), and the parameters and conditions it uses.
+    pub(super) item_refs: RefCell<HashMap<usize, std::rc::Rc<super::graph::ItemRefs>>>,
     /// For each `unique` check (by address) and resource type, the first resource of the type
     /// writing each value at the check's path, keyed by the value's canonical JSON.
     pub(super) first_writer: RefCell<HashMap<(*const PathPattern, Box<str>), FirstWriters>>,
