@@ -1,9 +1,10 @@
 //! The `schema` operator: a resource's `Properties` against its type's resource provider schema.
 //!
 //! Precision beats recall. A value behind an intrinsic function is unknown and never a
-//! violation; an `Fn::If` is checked branch by branch and only what both branches get wrong
-//! alike is reported (a branch may be dead, and which one is taken is a deploy-time fact);
-//! `{"Ref": "AWS::NoValue"}` removes its property. Templates run
+//! violation; an `Fn::If` is checked branch by branch, and what one branch gets wrong is
+//! reported with the condition that takes it (deploying with that condition fails; a nested
+//! `Fn::If` on a condition already taken follows it, so a branch that needs a condition both
+//! true and false is never reported); `{"Ref": "AWS::NoValue"}` removes its property. Templates run
 //! through a macro other than SAM and the language extensions are not checked at all, since the
 //! template CloudFormation validates is the macro's output.
 
@@ -41,6 +42,24 @@ pub(super) struct Violation {
     pub label: Span,
     /// `value`, `expected`, `allowed`, `suggestion`.
     pub vars: [String; 4],
+    /// The `Fn::If` conditions under which the violation happens, with their values.
+    pub when: Vec<(String, bool)>,
+}
+
+/// ` (when condition `A` is true and `B` is false)`, or nothing when it always happens.
+fn when_text(when: &[(String, bool)]) -> String {
+    if when.is_empty() {
+        return String::new();
+    }
+    let parts: Vec<String> = (when.iter())
+        .map(|(c, taken)| format!("`{c}` is {taken}"))
+        .collect();
+    let noun = if when.len() == 1 {
+        "condition"
+    } else {
+        "conditions"
+    };
+    format!(" (when {noun} {})", parts.join(" and "))
 }
 
 /// Evaluates the operator on the subject resource.
@@ -70,6 +89,7 @@ pub fn eval<'t>(check: &SchemaCheck, env: &mut Env<'t>, here: &Here<'t>) -> Outc
                 ("expected".to_string(), expected),
                 ("allowed".to_string(), allowed),
                 ("suggestion".to_string(), suggestion),
+                ("when".to_string(), when_text(&v.when)),
             ];
             env.failure(here.item, v.pointer.clone(), v.label, vars)
         })
@@ -116,6 +136,7 @@ fn unknown_type(t: &Template, kind: &str, resource: &Node, here: &Here<'_>) -> V
             String::new(),
             suggestion,
         ],
+        when: Vec::new(),
     }]
 }
 

@@ -27,6 +27,12 @@ pub(super) struct Walker<'t, 's> {
     /// be said to match.
     pub unsure: bool,
     depth: usize,
+    /// The `Fn::If` conditions taken on the way here, each with the branch taken: a nested
+    /// `Fn::If` on one of them can only go the same way.
+    assumed: Vec<(&'t str, bool)>,
+    /// Inside an `anyOf`/`oneOf` alternative, where a violation in one branch only does not
+    /// tell whether the alternative matches.
+    alternative: bool,
 }
 
 impl<'t, 's> Walker<'t, 's> {
@@ -38,6 +44,18 @@ impl<'t, 's> Walker<'t, 's> {
             found: Vec::new(),
             unsure: false,
             depth: 0,
+            assumed: Vec::new(),
+            alternative: false,
+        }
+    }
+
+    /// A walker for a part of this walk's value, under the same assumptions.
+    fn nested(&self, classes: &'s [SchemaClass]) -> Self {
+        Walker {
+            depth: self.depth,
+            assumed: self.assumed.clone(),
+            alternative: self.alternative,
+            ..Walker::new(self.t, self.schema, classes)
         }
     }
 
@@ -64,15 +82,18 @@ impl<'t, 's> Walker<'t, 's> {
             pointer: at.0.to_string(),
             label: at.1,
             vars: [value, expected, allowed, suggestion],
+            when: (self.assumed.iter())
+                .map(|&(c, taken)| (c.to_string(), taken))
+                .collect(),
         });
     }
 
     /// Checks a value against schema node `id`; `ptr` is the value's absolute pointer.
     pub fn value(&mut self, node: &'t Node, id: NodeId, ptr: &mut String, label: Span) {
-        if let Some(branches) = if_branches(node)
+        if let Some((condition, branches)) = if_parts(node)
             && self.depth < MAX_DEPTH
         {
-            self.branches(branches, id, ptr);
+            self.branches(condition, branches, id, ptr);
             return;
         }
         if unknown(node) {
@@ -105,16 +126,37 @@ impl<'t, 's> Walker<'t, 's> {
         self.depth -= 1;
     }
 
-    /// `Fn::If`: each branch is checked, and what is wrong in both branches alike (same class,
-    /// same place below the branch) is reported, at the first branch. A violation in one
-    /// branch only is not: that branch may be dead for every parameter value the stack is
-    /// deployed with, which only deploy time knows.
-    fn branches(&mut self, branches: [&'t Node; 2], id: NodeId, ptr: &mut String) {
+    /// `Fn::If`: each branch is checked under its condition's value. What is wrong in both
+    /// branches alike (same class, same place below the branch, same value) is reported once, at the first
+    /// branch; what is wrong in one branch is reported with the condition that takes it, since
+    /// deploying with that condition fails. A nested `Fn::If` on a condition already taken
+    /// follows the same branch. Inside an alternative, a one-branch violation only makes the
+    /// match unsure.
+    fn branches(
+        &mut self,
+        condition: Option<&'t str>,
+        branches: [&'t Node; 2],
+        id: NodeId,
+        ptr: &mut String,
+    ) {
         let len = ptr.len();
+        let taken = condition.and_then(|c| self.assumed.iter().find(|(n, _)| *n == c));
+        if let Some(&(_, taken)) = taken {
+            let i = usize::from(!taken);
+            let _ = write!(ptr, "/Fn::If/{}", i + 1);
+            self.depth += 1;
+            self.value(branches[i], id, ptr, label_for(branches[i], None));
+            self.depth -= 1;
+            ptr.truncate(len);
+            return;
+        }
         let mut found: [Vec<Violation>; 2] = Default::default();
         for (i, branch) in branches.into_iter().enumerate() {
-            let mut sub = Walker::new(self.t, self.schema, self.classes);
-            sub.depth = self.depth + 1;
+            let mut sub = self.nested(self.classes);
+            sub.depth += 1;
+            if let Some(c) = condition {
+                sub.assumed.push((c, i == 0));
+            }
             // Positions 1 and 2 of `[condition, if true, if false]`.
             let _ = write!(ptr, "/Fn::If/{}", i + 1);
             sub.value(branch, id, ptr, label_for(branch, None));
@@ -128,14 +170,32 @@ impl<'t, 's> Walker<'t, 's> {
                 .and_then(|rest| rest.strip_prefix(&format!("/Fn::If/{i}")))
                 .map(str::to_string)
         };
-        for v in first {
-            let rel = below(&v, 1);
-            if rel.is_some()
-                && second
-                    .iter()
-                    .any(|w| w.class == v.class && below(w, 2) == rel)
-            {
+        let shared = |v: &Violation, i: usize, others: &[Violation], j: usize| {
+            let rel = below(v, i);
+            rel.is_some()
+                && (others.iter())
+                    .any(|w| w.class == v.class && w.vars == v.vars && below(w, j) == rel)
+        };
+        let alike: Vec<bool> = first.iter().map(|v| shared(v, 1, &second, 2)).collect();
+        let alone: Vec<bool> = second.iter().map(|w| !shared(w, 2, &first, 1)).collect();
+        for (mut v, alike) in first.into_iter().zip(alike) {
+            if alike {
+                v.when.retain(|(c, _)| Some(c.as_str()) != condition);
                 self.found.push(v);
+            } else if self.alternative {
+                self.unsure = true;
+            } else {
+                self.found.push(v);
+            }
+        }
+        for (w, alone) in second.into_iter().zip(alone) {
+            if !alone {
+                continue;
+            }
+            if self.alternative {
+                self.unsure = true;
+            } else {
+                self.found.push(w);
             }
         }
     }
@@ -292,8 +352,8 @@ impl<'t, 's> Walker<'t, 's> {
             }
             let (mut matched, mut unsure) = (0, false);
             for &alt in list {
-                let mut sub = Walker::new(self.t, self.schema, &[]);
-                sub.depth = self.depth;
+                let mut sub = self.nested(&[]);
+                sub.alternative = true;
                 sub.value(node, alt, ptr, label);
                 match (sub.found.is_empty(), sub.unsure) {
                     (true, false) => matched += 1,
@@ -351,9 +411,14 @@ pub(super) fn unknown(node: &Node) -> bool {
 
 /// The two branches of an `Fn::If` (`[condition, if true, if false]`).
 pub(super) fn if_branches(node: &Node) -> Option<[&Node; 2]> {
+    if_parts(node).map(|(_, branches)| branches)
+}
+
+/// An `Fn::If`'s condition name (when it is a string) and its two branches.
+fn if_parts(node: &Node) -> Option<(Option<&str>, [&Node; 2])> {
     match node.intrinsic() {
         Some(("Fn::If", arg)) => match arg.as_seq()? {
-            [_, yes, no] => Some([yes, no]),
+            [condition, yes, no] => Some((condition.as_str(), [yes, no])),
             _ => None,
         },
         _ => None,

@@ -5,8 +5,9 @@ use crate::rules::check::{Check, SchemaCheck};
 use crate::rules::spec::SchemaOp;
 
 /// The placeholders a schema failure fills besides the built-in ones: what the schema expects,
-/// the values it allows, and a "did you mean" (empty when there is none).
-pub const SCHEMA_VARS: [&str; 3] = ["expected", "allowed", "suggestion"];
+/// the values it allows, a "did you mean" (empty when there is none), and the `Fn::If`
+/// conditions under which the violation happens (empty when it always does).
+pub const SCHEMA_VARS: [&str; 4] = ["expected", "allowed", "suggestion", "when"];
 
 impl Compiler<'_> {
     pub(super) fn schema(&mut self, op: &SchemaOp) -> Result<Check> {
