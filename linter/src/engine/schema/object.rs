@@ -32,28 +32,33 @@ fn presence(map: &Map, key: &str) -> Presence {
 impl<'t> Walker<'t, '_> {
     /// The resource's `Properties` against the schema's root; `ptr` is the resource's pointer.
     pub fn resource(&mut self, resource: &'t Node, ptr: &str, id_span: Span) {
-        static EMPTY: Map = Map {
-            entries: crate::model::node::Entries::new(),
+        static EMPTY: Node = Node {
+            span: Span { start: 0, end: 0 },
+            value: crate::model::node::Value::Map(Map {
+                entries: crate::model::node::Entries::new(),
+            }),
         };
         let mut ptr = format!("{ptr}/Properties");
-        let (properties, label) = match resource.as_map().and_then(|m| m.entry("Properties")) {
+        let (node, label) = match resource.as_map().and_then(|m| m.entry("Properties")) {
             // `Properties: !If [...]`: each branch against the root, as any value.
             Some(e) if if_branches(&e.value).is_some() => {
                 self.value(&e.value, 0, &mut ptr, e.key_span);
                 return;
             }
             Some(e) if unknown(&e.value) => return,
-            Some(e) => match e.value.as_map() {
-                Some(map) => (map, e.key_span),
-                // Not a mapping: CloudFormation rejects the template before any schema.
-                None => return,
-            },
+            Some(e) => (&e.value, e.key_span),
             None => (&EMPTY, id_span),
         };
-        let Some(root) = self.schema.nodes.first() else {
+        // Not a mapping: CloudFormation rejects the template before any schema.
+        let (Some(properties), Some(root)) = (node.as_map(), self.schema.nodes.first()) else {
             return;
         };
         self.object(properties, root, &mut ptr, label);
+        // The root's own combinations: an IAM policy is attached to a user, a group or a role.
+        for &a in &root.all_of {
+            self.value(node, a, &mut ptr, label);
+        }
+        self.alternatives(node, root, &mut ptr, label);
         if self.wants(SchemaClass::ReadOnly) {
             self.read_only(properties, &ptr);
         }
@@ -107,10 +112,13 @@ impl<'t> Walker<'t, '_> {
         self.dependents(map, s, ptr);
     }
 
-    fn required(&mut self, map: &Map, s: &SchemaNode, ptr: &mut String, label: Span) {
+    pub(super) fn required(&mut self, map: &Map, s: &SchemaNode, ptr: &mut String, label: Span) {
         let len = ptr.len();
         for name in &s.required {
-            if presence(map, name) == Presence::Absent {
+            let p = presence(map, name);
+            // Set or not depending on a condition: an alternative requiring it may not match.
+            self.unsure |= p == Presence::Maybe;
+            if p == Presence::Absent {
                 pointer::push(ptr, name);
                 self.report(
                     SchemaClass::Required,

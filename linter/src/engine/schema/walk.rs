@@ -342,12 +342,22 @@ impl<'t, 's> Walker<'t, 's> {
 
     /// `anyOf`: one alternative must match; `oneOf`: exactly one. An alternative matches when
     /// checking the value against it finds nothing and met no unknown value.
-    fn alternatives(&mut self, node: &'t Node, s: &SchemaNode, ptr: &mut String, label: Span) {
+    pub(super) fn alternatives(
+        &mut self,
+        node: &'t Node,
+        s: &SchemaNode,
+        ptr: &mut String,
+        label: Span,
+    ) {
         if !self.wants(SchemaClass::OneOf) {
             return;
         }
-        for (list, exactly_one) in [(&s.any_of, false), (&s.one_of, true)] {
-            if list.is_empty() {
+        let lists = [
+            (&s.any_of, false, &s.required_or),
+            (&s.one_of, true, &s.required_xor),
+        ];
+        for (list, exactly_one, keyword) in lists {
+            if list.is_empty() || self.same_names(list, keyword) {
                 continue;
             }
             let (mut matched, mut unsure) = (0, false);
@@ -380,6 +390,23 @@ impl<'t, 's> Walker<'t, 's> {
                 );
             }
         }
+    }
+
+    /// Whether alternatives only require one property each, the same ones as the node's
+    /// `requiredXor`/`requiredOr`, which [`Walker::required`] checks already (cfn-lint's
+    /// schemas often carry both spellings of one rule).
+    fn same_names(&self, list: &[NodeId], keyword: &[Box<str>]) -> bool {
+        !keyword.is_empty()
+            && list.len() == keyword.len()
+            && list.iter().all(|id| {
+                self.schema
+                    .nodes
+                    .get(*id)
+                    .is_some_and(|n| match &n.required[..] {
+                        [one] => keyword.contains(one),
+                        _ => false,
+                    })
+            })
     }
 
     fn describe_alternatives(&self, list: &[NodeId]) -> String {
