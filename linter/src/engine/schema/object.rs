@@ -1,7 +1,7 @@
 //! Objects: declared, pattern and additional properties, `required`, the dependency keywords,
 //! and the resource's own `Properties` (with its read-only properties).
 
-use super::walk::{Walker, if_branches, is_if, is_no_value, unknown};
+use super::walk::{Walker, if_branches, if_parts, is_if, is_no_value, unknown};
 use crate::engine::path::label_for;
 use crate::model::node::{Map, Node, Span};
 use crate::model::pointer;
@@ -38,6 +38,11 @@ impl<'t> Walker<'t, '_> {
                 entries: crate::model::node::Entries::new(),
             }),
         };
+        // The resource exists only when its condition holds: a branch against it is dead.
+        if let Some(c) = resource.get("Condition").and_then(Node::as_str) {
+            self.assumed.push((c, true));
+            self.given = self.assumed.len();
+        }
         let mut ptr = format!("{ptr}/Properties");
         let (node, label) = match resource.as_map().and_then(|m| m.entry("Properties")) {
             // `Properties: !If [...]`: each branch against the root, as any value.
@@ -112,24 +117,32 @@ impl<'t> Walker<'t, '_> {
         self.dependents(map, s, ptr);
     }
 
-    pub(super) fn required(&mut self, map: &Map, s: &SchemaNode, ptr: &mut String, label: Span) {
+    pub(super) fn required(&mut self, map: &'t Map, s: &SchemaNode, ptr: &mut String, label: Span) {
         let len = ptr.len();
         for name in &s.required {
             let p = presence(map, name);
             // Set or not depending on a condition: an alternative requiring it may not match.
             self.unsure |= p == Presence::Maybe;
-            if p == Presence::Absent {
-                pointer::push(ptr, name);
-                self.report(
-                    SchemaClass::Required,
-                    (ptr.as_str(), label),
-                    None,
-                    String::new(),
-                    String::new(),
-                    String::new(),
-                );
-                ptr.truncate(len);
+            // `!If [C, value, !Ref AWS::NoValue]`: missing whenever C takes the NoValue branch.
+            let removed_when = map.get(name).and_then(|v| self.removed_when(v));
+            if p != Presence::Absent && removed_when.is_none() {
+                continue;
             }
+            let len_assumed = self.assumed.len();
+            if let Some(Some(taken)) = removed_when {
+                self.assumed.push(taken);
+            }
+            pointer::push(ptr, name);
+            self.report(
+                SchemaClass::Required,
+                (ptr.as_str(), label),
+                None,
+                String::new(),
+                String::new(),
+                String::new(),
+            );
+            ptr.truncate(len);
+            self.assumed.truncate(len_assumed);
         }
         let count = |names: &[Box<str>], p: Presence| {
             names.iter().filter(|n| presence(map, n) == p).count()
@@ -159,6 +172,23 @@ impl<'t> Walker<'t, '_> {
                 or.join(", "),
                 String::new(),
             );
+        }
+    }
+
+    /// For `!If [C, a, b]` with one branch `AWS::NoValue` that can be taken: the condition
+    /// value that removes the property (`Some(None)` when the conditions taken already do).
+    fn removed_when(&self, value: &'t Node) -> Option<Option<(&'t str, bool)>> {
+        let (condition, [yes, no]) = if_parts(value)?;
+        let condition = condition?;
+        let removed_if = match (is_no_value(yes), is_no_value(no)) {
+            (true, false) => true,
+            (false, true) => false,
+            _ => return None,
+        };
+        match self.assumed.iter().find(|(c, _)| *c == condition) {
+            Some(&(_, taken)) if taken == removed_if => Some(None),
+            Some(_) => None,
+            None => Some(Some((condition, removed_if))),
         }
     }
 

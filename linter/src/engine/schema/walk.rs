@@ -29,7 +29,10 @@ pub(super) struct Walker<'t, 's> {
     depth: usize,
     /// The `Fn::If` conditions taken on the way here, each with the branch taken: a nested
     /// `Fn::If` on one of them can only go the same way.
-    assumed: Vec<(&'t str, bool)>,
+    pub(super) assumed: Vec<(&'t str, bool)>,
+    /// How many of the first `assumed` are given rather than taken (the resource's own
+    /// `Condition`, true whenever the resource exists): messages do not repeat them.
+    pub(super) given: usize,
     /// Inside an `anyOf`/`oneOf` alternative, where a violation in one branch only does not
     /// tell whether the alternative matches.
     alternative: bool,
@@ -45,6 +48,7 @@ impl<'t, 's> Walker<'t, 's> {
             unsure: false,
             depth: 0,
             assumed: Vec::new(),
+            given: 0,
             alternative: false,
         }
     }
@@ -54,6 +58,7 @@ impl<'t, 's> Walker<'t, 's> {
         Walker {
             depth: self.depth,
             assumed: self.assumed.clone(),
+            given: self.given,
             alternative: self.alternative,
             ..Walker::new(self.t, self.schema, classes)
         }
@@ -82,7 +87,7 @@ impl<'t, 's> Walker<'t, 's> {
             pointer: at.0.to_string(),
             label: at.1,
             vars: [value, expected, allowed, suggestion],
-            when: (self.assumed.iter())
+            when: (self.assumed.iter().skip(self.given))
                 .map(|&(c, taken)| (c.to_string(), taken))
                 .collect(),
         });
@@ -427,13 +432,15 @@ impl<'t, 's> Walker<'t, 's> {
     }
 }
 
-/// An intrinsic function, or a mapping merged with one (`Fn::Transform`, `Fn::ForEach::*`):
-/// only known at deploy time.
+/// An intrinsic function, or a mapping merged with one that rewrites it (`Fn::Transform`, the
+/// language extensions' `Fn::ForEach::*`): only known at deploy time. Any other `Fn::` key
+/// beside other keys is no function at all, and is checked as the key it is.
 pub(super) fn unknown(node: &Node) -> bool {
     node.intrinsic().is_some()
-        || node
-            .as_map()
-            .is_some_and(|m| m.entries.iter().any(|e| e.key.starts_with("Fn::")))
+        || node.as_map().is_some_and(|m| {
+            (m.entries.iter())
+                .any(|e| &*e.key == "Fn::Transform" || e.key.starts_with("Fn::ForEach::"))
+        })
 }
 
 /// The two branches of an `Fn::If` (`[condition, if true, if false]`).
@@ -442,7 +449,7 @@ pub(super) fn if_branches(node: &Node) -> Option<[&Node; 2]> {
 }
 
 /// An `Fn::If`'s condition name (when it is a string) and its two branches.
-fn if_parts(node: &Node) -> Option<(Option<&str>, [&Node; 2])> {
+pub(super) fn if_parts(node: &Node) -> Option<(Option<&str>, [&Node; 2])> {
     match node.intrinsic() {
         Some(("Fn::If", arg)) => match arg.as_seq()? {
             [condition, yes, no] => Some((condition.as_str(), [yes, no])),
