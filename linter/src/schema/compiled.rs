@@ -135,6 +135,51 @@ pub enum Additional {
     Schema(NodeId),
 }
 
+/// A `format` the validator checks: a CIDR block, the value of a security group rule's
+/// `CidrIp` or a subnet's `CidrBlock`, where a parameter's name written without `!Ref` is a
+/// common slip.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Format {
+    Ipv4Network,
+    Ipv6Network,
+}
+
+impl Format {
+    fn parse(name: &str) -> Option<Format> {
+        match name {
+            "ipv4-network" => Some(Format::Ipv4Network),
+            "ipv6-network" => Some(Format::Ipv6Network),
+            _ => None,
+        }
+    }
+
+    /// Whether the text is such a network: an address with an optional prefix length (host bits
+    /// may be set; AWS normalises them). Surrounding whitespace is not trimmed: AWS rejects it.
+    pub fn accepts(self, text: &str) -> bool {
+        let (address, prefix) = match text.split_once('/') {
+            Some((a, p)) => (a, Some(p)),
+            None => (text, None),
+        };
+        let (parsed, max) = match self {
+            Format::Ipv4Network => (address.parse::<std::net::Ipv4Addr>().is_ok(), 32),
+            Format::Ipv6Network => (address.parse::<std::net::Ipv6Addr>().is_ok(), 128),
+        };
+        let prefix_ok = prefix.is_none_or(|p| {
+            !p.is_empty()
+                && p.bytes().all(|b| b.is_ascii_digit())
+                && p.parse::<u32>().is_ok_and(|n| n <= max)
+        });
+        parsed && prefix_ok
+    }
+
+    pub fn describe(self) -> &'static str {
+        match self {
+            Format::Ipv4Network => "an IPv4 CIDR block (such as 10.0.0.0/16)",
+            Format::Ipv6Network => "an IPv6 CIDR block (such as 2001:db8::/56)",
+        }
+    }
+}
+
 /// A regular expression compiled on first use: most patterns of a schema are never needed.
 #[derive(Debug)]
 pub struct Pattern {
@@ -172,6 +217,7 @@ pub struct SchemaNode {
     pub enumeration: Option<Vec<Json>>,
     pub enum_case_insensitive: bool,
     pub pattern: Option<Pattern>,
+    pub format: Option<Format>,
     pub min_length: Option<u64>,
     pub max_length: Option<u64>,
     pub minimum: Option<f64>,
@@ -304,6 +350,7 @@ impl<'a> Compiler<'a> {
             enumeration: map.get("enum").and_then(Json::as_array).cloned(),
             enum_case_insensitive: map.get("enumCaseInsensitive") == Some(&Json::Bool(true)),
             pattern: (map.get("pattern").and_then(Json::as_str)).map(Pattern::new),
+            format: (map.get("format").and_then(Json::as_str)).and_then(Format::parse),
             items: map
                 .get("items")
                 .filter(|i| i.is_object())

@@ -63,3 +63,33 @@ fn suggestions_are_close_names_only() {
     assert_eq!(suggest::closest("Tag", names), Some("Tags"));
     assert_eq!(suggest::closest("LifecycleConfiguration", names), None);
 }
+
+#[test]
+fn cidr_formats_accept_networks_and_addresses_and_nothing_else() {
+    use compiled::Format::{Ipv4Network as V4, Ipv6Network as V6};
+    for ok in [
+        "10.0.0.0/16",
+        "0.0.0.0/0",
+        "192.0.2.7/32",
+        "192.0.2.7",
+        "10.1.2.3/8",
+    ] {
+        assert!(V4.accepts(ok), "{ok}");
+    }
+    for bad in [
+        "SSHLocation",
+        "10.0.0.0/33",
+        "10.0.0.0/",
+        "10.0.0/16",
+        " 10.0.0.0/16",
+        "::/0",
+    ] {
+        assert!(!V4.accepts(bad), "{bad}");
+    }
+    for ok in ["::/0", "2001:db8::/56", "2001:db8::1"] {
+        assert!(V6.accepts(ok), "{ok}");
+    }
+    for bad in ["2001:db8::/129", "10.0.0.0/16", "2001:db8::/+5"] {
+        assert!(!V6.accepts(bad), "{bad}");
+    }
+}

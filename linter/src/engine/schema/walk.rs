@@ -233,7 +233,11 @@ impl<'t, 's> Walker<'t, 's> {
         let at = (ptr, label);
         // `${X}` outside a `Fn::Sub` is a forgotten Sub or a pre-processor's variable (Serverless
         // Framework, `sam` parameters): what CloudFormation will see is not this text.
-        if node.as_str().is_some_and(|text| text.contains("${")) {
+        // A dynamic reference (`{{resolve:ssm:...}}`) is replaced at deploy time, too.
+        if node
+            .as_str()
+            .is_some_and(|text| text.contains("${") || text.contains("{{resolve:"))
+        {
             self.unsure = true;
             return;
         }
@@ -282,6 +286,19 @@ impl<'t, 's> Walker<'t, 's> {
             && !re.is_match(text)
         {
             let expected = format!("does not match `{}`", p.source);
+            self.report(
+                SchemaClass::Pattern,
+                at,
+                Some(node),
+                expected,
+                String::new(),
+                String::new(),
+            );
+        }
+        if let Some(format) = s.format
+            && !format.accepts(text)
+        {
+            let expected = format!("is not {}", format.describe());
             self.report(
                 SchemaClass::Pattern,
                 at,
