@@ -145,8 +145,7 @@ fn each_child<'t>(
         }
         Value::Seq(items) => {
             for (i, item) in items.iter().enumerate() {
-                use std::fmt::Write as _;
-                let _ = write!(ptr, "/{i}");
+                pointer::push_index(ptr, i);
                 let place = Place {
                     hit: Hit::Found(item),
                     key: None,

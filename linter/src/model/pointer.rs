@@ -42,7 +42,7 @@ impl Pointer {
 
 /// Escapes a key for use as one pointer segment (`~` → `~0`, `/` → `~1`).
 pub fn escape(key: &str) -> Cow<'_, str> {
-    if key.contains(['~', '/']) {
+    if memchr::memchr2(b'~', b'/', key.as_bytes()).is_some() {
         key.replace('~', "~0").replace('/', "~1").into()
     } else {
         key.into()
@@ -62,6 +62,26 @@ pub fn unescape(segment: &str) -> Cow<'_, str> {
 pub fn push(pointer: &mut String, key: &str) {
     pointer.push('/');
     pointer.push_str(&escape(key));
+}
+
+/// Appends a list index as one segment, without the formatting machinery: walks append one per
+/// list element they visit.
+pub fn push_index(pointer: &mut String, index: usize) {
+    pointer.push('/');
+    let mut digits = [0u8; 20];
+    let mut at = digits.len();
+    let mut n = index;
+    loop {
+        at -= 1;
+        digits[at] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    for &d in &digits[at..] {
+        pointer.push(char::from(d));
+    }
 }
 
 /// The decoded segments of an encoded pointer (`""` and `"/"` differ: the second is one empty key).
@@ -91,6 +111,15 @@ mod tests {
             assert_eq!(last(&p), "next");
             assert_eq!(Pointer::parse(&p).map(|q| q.encode()), Some(p.clone()));
         }
+    }
+
+    #[test]
+    fn indices_are_written_in_decimal() {
+        let mut p = String::new();
+        for i in [0, 7, 10, 305, usize::MAX] {
+            push_index(&mut p, i);
+        }
+        assert_eq!(p, format!("/0/7/10/305/{}", usize::MAX));
     }
 
     #[test]

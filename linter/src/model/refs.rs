@@ -79,10 +79,7 @@ pub fn encode(path: &[Seg<'_>]) -> String {
     for seg in path {
         match seg {
             Seg::Key(k) => pointer::push(&mut out, k),
-            Seg::Index(i) => {
-                use std::fmt::Write as _;
-                let _ = write!(out, "/{i}");
-            }
+            Seg::Index(i) => pointer::push_index(&mut out, *i),
         }
     }
     out

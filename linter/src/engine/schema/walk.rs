@@ -356,7 +356,7 @@ impl<'t, 's> Walker<'t, 's> {
         };
         let len = ptr.len();
         for (i, item) in items.iter().enumerate() {
-            pointer::push(ptr, &i.to_string());
+            pointer::push_index(ptr, i);
             self.value(item, item_schema, ptr, label_for(item, None));
             ptr.truncate(len);
         }
