@@ -299,6 +299,12 @@ fn run_test(test: &Test, t: &Template, node: &Node, key: Option<&str>) -> TestRe
         Test::Nonempty(expected) => resolve::resolve(t, node)
             .map(|s| nonempty(&s) == *expected)
             .into(),
+        Test::Intrinsic { names, expected } => {
+            let written = node
+                .intrinsic()
+                .is_some_and(|(name, _)| names.iter().any(|n| n == name));
+            Some(written == *expected).into()
+        }
     }
 }
 

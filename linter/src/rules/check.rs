@@ -149,6 +149,11 @@ pub enum Test {
     /// Ingress opens one of the ports.
     OpensAnyPort(Vec<u16>),
     Nonempty(bool),
+    /// Written (true) or not written (false) as one of these intrinsic functions.
+    Intrinsic {
+        names: Vec<String>,
+        expected: bool,
+    },
     /// The value's date in the table is after `as_of` (days since 1970-01-01, UTC).
     DatePassed {
         dates: Vec<DatedEntry>,

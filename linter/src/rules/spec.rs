@@ -130,7 +130,7 @@ pub const OPERATORS: [&str; 18] = [
 ];
 
 /// The value tests of a leaf check: any number of them, on the nodes at one `path`.
-pub const LEAF_TESTS: [&str; 19] = [
+pub const LEAF_TESTS: [&str; 21] = [
     "exists",
     "equals",
     "not_equals",
@@ -150,6 +150,8 @@ pub const LEAF_TESTS: [&str; 19] = [
     "opens_any_port",
     "nonempty",
     "date_passed",
+    "intrinsic",
+    "not_intrinsic",
 ];
 
 /// A leaf check: value tests on the nodes at `path`, which must all hold.
@@ -191,6 +193,11 @@ pub struct LeafSpec {
     pub nonempty: Option<bool>,
     /// The value's date in a table has not passed (see [`DatePassedSpec`]).
     pub date_passed: Option<DatePassedSpec>,
+    /// The value is written as one of these intrinsic functions (`Fn::FindInMap`, `Ref`...):
+    /// how a value is obtained, which resolving it would hide (an AMI from a region map).
+    pub intrinsic: Option<Vec<String>>,
+    /// The value is not written as any of these intrinsic functions.
+    pub not_intrinsic: Option<Vec<String>>,
 }
 
 /// `date_passed: {dates, as_of}`: fails when the value is a key of `dates` whose date is on or

@@ -71,7 +71,32 @@ impl Compiler<'_> {
         if let Some(d) = &s.date_passed {
             tests.push(self.scoped("date_passed", |c| c.date_passed(d))?);
         }
+        for (key, list, expected) in [
+            ("intrinsic", &s.intrinsic, true),
+            ("not_intrinsic", &s.not_intrinsic, false),
+        ] {
+            if let Some(names) = list {
+                let names = self.scoped(key, |c| c.intrinsic_names(names))?;
+                tests.push(Test::Intrinsic { names, expected });
+            }
+        }
         Ok(tests)
+    }
+
+    /// Function names as CloudFormation spells them in the long form (`!GetAtt` is
+    /// `Fn::GetAtt`, `!Ref` is `Ref`).
+    fn intrinsic_names(&mut self, names: &[String]) -> Result<Vec<String>> {
+        if names.is_empty() {
+            return Err(self.error("list at least one function, such as `[Fn::FindInMap]`"));
+        }
+        for n in names {
+            if !(n == "Ref" || n == "Condition" || n.starts_with("Fn::")) {
+                return Err(self.error(format!(
+                    "`{n}` is no intrinsic function: write the long form, `Ref` or `Fn::...` (`Fn::FindInMap`, not `!FindInMap`)"
+                )));
+            }
+        }
+        Ok(names.to_vec())
     }
 
     fn literals(&mut self, key: &str, list: &[Json]) -> Result<Vec<Json>> {

@@ -23,15 +23,15 @@ fn error(assert: &str) -> (String, usize) {
 
 #[test]
 fn valid_checks_of_every_operator_compile() {
-    let assert = "  - {path: /Properties/X, exists: true, absent: fail}\n  - all: [{path: /A, equals: 1}, {any: [{path: /B, matches: '^x'}, {not: {path: /C, nonempty: true}}]}]\n  - {if: {path: /D, equals: true}, then: {path: /E, exists: true}}\n  - {each: /Properties/Tags/*, check: {path: /Key, not_equals: ''}}\n  - {some: /Properties/Tags/*, absent: pass, check: {path: /Key, equals: k}}\n  - by_type: {AWS::S3::Bucket: {path: /F, exists: true}}\n  - follow: {path: /Properties/Role, types: [AWS::IAM::Role], as: role, check: {on: role, check: {path: /G, exists: true}}}\n    message: \"{resource} and {role}\"\n  - {referenced_by: {types: [Output], if_none: fail}}\n  - {iam_allows: {actions: ['s3:GetObject']}}\n";
+    let assert = "  - {path: /Properties/X, exists: true, absent: fail}\n  - all: [{path: /A, equals: 1}, {any: [{path: /B, matches: '^x'}, {not: {path: /C, nonempty: true}}]}]\n  - {if: {path: /D, equals: true}, then: {path: /E, exists: true}}\n  - {each: /Properties/Tags/*, check: {path: /Key, not_equals: ''}}\n  - {some: /Properties/Tags/*, absent: pass, check: {path: /Key, equals: k}}\n  - by_type: {AWS::S3::Bucket: {path: /F, exists: true}}\n  - follow: {path: /Properties/Role, types: [AWS::IAM::Role], as: role, check: {on: role, check: {path: /G, exists: true}}}\n    message: \"{resource} and {role}\"\n  - {referenced_by: {types: [Output], if_none: fail}}\n  - {iam_allows: {actions: ['s3:GetObject']}}\n  - {path: /H, not_intrinsic: [Fn::FindInMap], intrinsic: [Ref]}\n";
     let parsed = parse_rule("t.yaml", &rule(assert), &Settings::defaults());
     assert!(parsed.is_ok(), "{:?}", parsed.err().map(|e| e.message));
-    assert_eq!(parsed.map(|r| r.assertions.len()).ok(), Some(9));
+    assert_eq!(parsed.map(|r| r.assertions.len()).ok(), Some(10));
 }
 
 #[test]
 fn mistakes_point_at_their_key() {
-    let cases: [(&str, &str, usize); 14] = [
+    let cases: [(&str, &str, usize); 15] = [
         ("  - {path: /X, exsts: true}\n", "unknown field `exsts`", 11),
         ("  - {path: /X}\n", "a check needs an operator", 11),
         (
@@ -90,6 +90,11 @@ fn mistakes_point_at_their_key() {
             "  - path: /X\n    exists: true\n    message: \"{resource} outside {allowed_regions}\"\n",
             "unknown placeholder `{allowed_regions}`",
             13,
+        ),
+        (
+            "  - path: /X\n    not_intrinsic: ['!FindInMap']\n",
+            "write the long form",
+            12,
         ),
     ];
     for (assert, message, line) in cases {
