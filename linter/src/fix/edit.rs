@@ -245,15 +245,32 @@ fn line_end(text: &str, pos: usize) -> usize {
 }
 
 /// The end of the last scalar inside a node: YAML block collections' own spans may run into
-/// the next line, scalars' do not.
-fn last_scalar_end(node: &Node) -> usize {
+/// the next line, and so does a block scalar's (`|`, `>`), up to the next line's indentation;
+/// that end is taken back to the line its content ends on.
+fn last_scalar_end(text: &str, node: &Node) -> usize {
     match &node.value {
         Value::Map(m) => m
             .entries
             .last()
-            .map_or(node.span.end as usize, |e| last_scalar_end(&e.value)),
-        Value::Seq(items) => items.last().map_or(node.span.end as usize, last_scalar_end),
-        _ => node.span.end as usize,
+            .map_or(node.span.end as usize, |e| last_scalar_end(text, &e.value)),
+        Value::Seq(items) => items
+            .last()
+            .map_or(node.span.end as usize, |n| last_scalar_end(text, n)),
+        _ => before_next_line_indent(text, node.span.end as usize),
+    }
+}
+
+/// A position preceded on its line by indentation only is the start of that line.
+fn before_next_line_indent(text: &str, end: usize) -> usize {
+    let bytes = text.as_bytes();
+    let mut at = end.min(bytes.len());
+    while at > 0 && matches!(bytes[at - 1], b' ' | b'\t') {
+        at -= 1;
+    }
+    if at > 0 && bytes[at - 1] == b'\n' {
+        at
+    } else {
+        end
     }
 }
 
@@ -346,7 +363,7 @@ fn insert(src: &Source<'_>, parent: &Node, key: &str, v: &Json) -> Result<TextEd
                 None => Err(format!("cannot add `{key}` to an empty block mapping")),
                 Some(last) => {
                     let indent = column_spaces(src.text, map.entries[0].key_span.start as usize);
-                    let at = line_end(src.text, last_scalar_end(&last.value));
+                    let at = line_end(src.text, last_scalar_end(src.text, &last.value));
                     let after = render::yaml_after_key(v, &indent, src.layout());
                     Ok(TextEdit::new(
                         at,
@@ -407,7 +424,7 @@ fn push(src: &Source<'_>, list: &Node, v: &Json) -> Result<TextEdit, String> {
                     return Err("cannot find the list's dashes".into());
                 };
                 let indent = column_spaces(src.text, dash);
-                let at = line_end(src.text, last_scalar_end(last));
+                let at = line_end(src.text, last_scalar_end(src.text, last));
                 let item = render::yaml_item(v, &indent, src.layout());
                 Ok(TextEdit::new(at, at, format!("{nl}{indent}- {item}")))
             }
@@ -464,7 +481,7 @@ fn remove(src: &Source<'_>, parent: &Node, key: &str) -> Result<TextEdit, String
         ));
     }
     let start = line_start(src.text, key_start);
-    let end = line_end(src.text, last_scalar_end(&entry.value));
+    let end = line_end(src.text, last_scalar_end(src.text, &entry.value));
     let end = if src.text[end..].starts_with("\r\n") {
         end + 2
     } else {

@@ -118,6 +118,21 @@ fn yaml_insert_after_the_last_key_at_indent_two() {
 }
 
 #[test]
+fn yaml_insert_after_a_block_scalar_goes_after_its_last_line() {
+    for (block, rest) in [
+        ("UserData: |\n    #!/bin/bash\n    echo hi\n", ""),
+        ("UserData: !Sub |\n    echo ${AWS::Region}\n", ""),
+        ("UserData:\n    Fn::Base64: !Sub >\n      echo hi\n\n", ""),
+        ("UserData: |\n    echo hi\n", "Next:\n  x: 1\n"),
+    ] {
+        let text = format!("Top:\n  {block}{rest}");
+        let out = yaml(&text, set("/Top/Tokens", json!("required")));
+        assert!(out.contains("\n  Tokens: required\n"), "{out}");
+        assert!(out.ends_with(&format!("Tokens: required\n{rest}")), "{out}");
+    }
+}
+
+#[test]
 fn yaml_insert_a_nested_mapping_at_indent_four() {
     assert_eq!(
         yaml("Top:\n    a: 1\n", set("/Top/New/Inner", json!("v"))),
