@@ -22,7 +22,9 @@ fn presence(map: &Map, key: &str) -> Presence {
         None => Presence::Absent,
         Some(v) if is_no_value(v) => Presence::Absent,
         Some(v) if is_if(v) => Presence::Maybe,
-        // An empty list or mapping is often dropped by the resource handler, as if unset.
+        // An empty list or mapping is often dropped by the resource handler, as if unset: a
+        // CloudWatch console export with `Dimensions: []` beside `Metrics` deploys
+        // (cfn-lint issue 2890), though the schema excludes the pair.
         Some(v) if v.as_seq().is_some_and(<[Node]>::is_empty) => Presence::Maybe,
         Some(v) if v.as_map().is_some_and(|m| m.entries.is_empty()) => Presence::Maybe,
         Some(_) => Presence::Set,
