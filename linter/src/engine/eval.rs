@@ -131,8 +131,7 @@ fn eval_leaf<'t>(leaf: &Leaf, env: &mut Env<'t>, here: &Here<'t>) -> Outcome {
     let t = env.t;
     let mut failures = Vec::new();
     let mut skipped = false;
-    let mut ptr = String::new();
-    let _ = path::visit(here.place, &leaf.path, &mut ptr, &mut |place, rel| {
+    let _ = path::visit(here.place, &leaf.path, &mut |place, rel| {
         let outcome = match place.hit {
             Hit::Missing => {
                 if leaf.tests.iter().any(|x| matches!(x, Test::Exists(true))) {
@@ -350,8 +349,8 @@ fn eval_follow<'t>(f: &Follow, env: &mut Env<'t>, here: &Here<'t>) -> Outcome {
         None => here.clone(),
     };
     let mut related = Vec::new();
-    let places = path::collect(from.place, &f.path);
-    for (place, _) in &places {
+    let places = path::places(from.place, &f.path);
+    for place in &places {
         if let Hit::Found(node) = place.hit {
             values::related(env.t, node, &f.types, &mut related);
         }
@@ -420,7 +419,7 @@ fn referrers_through(env: &Env<'_>, r: &ReferencedBy, p: &PathPattern) -> Vec<Ve
     let mut found = Vec::new();
     for source in (0..t.items.len()).filter(|&i| any_glob(&r.types, &t.items[i].kind)) {
         found.clear();
-        for (place, _) in path::collect(env.item_here(source).place, p) {
+        for place in path::places(env.item_here(source).place, p) {
             if let Hit::Found(node) = place.hit {
                 values::related(t, node, &every_type, &mut found);
             }

@@ -53,7 +53,7 @@ fn groups(t: &Template, start: path::Place<'_>, p: &PathPattern) -> (Vec<usize>,
     let glob = [TypeGlob::Exact(SG.into())];
     let mut out = Vec::new();
     let mut unknown = false;
-    for (place, _) in path::collect(start, p) {
+    for place in path::places(start, p) {
         match place.hit {
             Hit::Found(node) => {
                 let items: Vec<&Node> = node
@@ -76,9 +76,9 @@ fn groups(t: &Template, start: path::Place<'_>, p: &PathPattern) -> (Vec<usize>,
 
 fn port(t: &Template, here: &Here<'_>, spec: &Port) -> Option<u16> {
     let first = |p: &PathPattern| {
-        path::collect(here.place, p)
+        path::places(here.place, p)
             .into_iter()
-            .find_map(|(pl, _)| match pl.hit {
+            .find_map(|pl| match pl.hit {
                 Hit::Found(n) => Some(n),
                 _ => None,
             })

@@ -1,5 +1,6 @@
 //! Walking a [`PathPattern`] over a node tree without allocating per node.
 
+use std::fmt;
 use std::ops::ControlFlow;
 
 use crate::model::node::{Node, Span, Value};
@@ -27,14 +28,42 @@ pub struct Place<'t> {
     pub label: Span,
 }
 
-/// Visits every place a pattern reaches from `start`; `ptr` receives each place's relative pointer.
-pub fn visit<'t>(
+/// The way from the start to a place, kept as borrowed steps: most places a walk visits
+/// never fail, so their pointer is written out only when asked for (`Display`).
+#[derive(Default)]
+pub struct Trail<'t, 'p> {
+    steps: Vec<Step<'t, 'p>>,
+}
+
+#[derive(Clone, Copy)]
+enum Step<'t, 'p> {
+    Key(&'t str),
+    Index(usize),
+    /// The pattern's segments that could not be followed (`/Tags/*` under an intrinsic).
+    Rest(&'p [Seg]),
+}
+
+impl fmt::Display for Trail<'_, '_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut out = String::new();
+        for step in &self.steps {
+            match *step {
+                Step::Key(k) => pointer::push(&mut out, k),
+                Step::Index(i) => pointer::push_index(&mut out, i),
+                Step::Rest(segs) => push_rest(&mut out, segs),
+            }
+        }
+        f.write_str(&out)
+    }
+}
+
+/// Visits every place a pattern reaches from `start`, with the trail that leads to it.
+pub fn visit<'t, 'p>(
     start: Place<'t>,
-    path: &PathPattern,
-    ptr: &mut String,
-    f: &mut dyn FnMut(&Place<'t>, &str) -> ControlFlow<()>,
+    path: &'p PathPattern,
+    f: &mut dyn FnMut(&Place<'t>, &Trail<'t, 'p>) -> ControlFlow<()>,
 ) -> ControlFlow<()> {
-    walk(start, &path.segs, ptr, f)
+    walk(start, &path.segs, &mut Trail::default(), f)
 }
 
 /// The label for a node reached under a key.
@@ -45,11 +74,13 @@ pub fn label_for(node: &Node, key_span: Option<Span>) -> Span {
     }
 }
 
-fn walk<'t>(
+type Visitor<'f, 't, 'p> = dyn FnMut(&Place<'t>, &Trail<'t, 'p>) -> ControlFlow<()> + 'f;
+
+fn walk<'t, 'p>(
     here: Place<'t>,
-    segs: &[Seg],
-    ptr: &mut String,
-    f: &mut dyn FnMut(&Place<'t>, &str) -> ControlFlow<()>,
+    segs: &'p [Seg],
+    ptr: &mut Trail<'t, 'p>,
+    f: &mut Visitor<'_, 't, 'p>,
 ) -> ControlFlow<()> {
     let Hit::Found(node) = here.hit else {
         return f(&here, ptr);
@@ -67,8 +98,7 @@ fn walk<'t>(
         return f(&here, ptr);
     };
     if node.intrinsic().is_some() && *seg != Seg::Deep {
-        let len = ptr.len();
-        push_rest(ptr, segs);
+        ptr.steps.push(Step::Rest(segs));
         let out = f(
             &Place {
                 hit: Hit::Unknown,
@@ -76,10 +106,10 @@ fn walk<'t>(
             },
             ptr,
         );
-        ptr.truncate(len);
+        ptr.steps.pop();
         return out;
     }
-    let len = ptr.len();
+    let len = ptr.steps.len();
     let out = match seg {
         Seg::Key(key) => {
             let child = match &node.value {
@@ -95,7 +125,10 @@ fn walk<'t>(
             };
             match child {
                 Some((child, key_span, key_text)) => {
-                    pointer::push(ptr, key);
+                    ptr.steps.push(match key_text {
+                        Some(k) => Step::Key(k),
+                        None => Step::Index(key.parse().unwrap_or_default()),
+                    });
                     let place = Place {
                         hit: Hit::Found(child),
                         key: key_text,
@@ -104,7 +137,7 @@ fn walk<'t>(
                     walk(place, rest, ptr, f)
                 }
                 None => {
-                    push_rest(ptr, segs);
+                    ptr.steps.push(Step::Rest(segs));
                     f(
                         &Place {
                             hit: Hit::Missing,
@@ -119,40 +152,40 @@ fn walk<'t>(
         Seg::Any => each_child(node, ptr, &mut |place, ptr| walk(place, rest, ptr, f)),
         Seg::Deep => deep(here, rest, ptr, f),
     };
-    ptr.truncate(len);
+    ptr.steps.truncate(len);
     out
 }
 
-fn each_child<'t>(
+fn each_child<'t, 'p>(
     node: &'t Node,
-    ptr: &mut String,
-    f: &mut dyn FnMut(Place<'t>, &mut String) -> ControlFlow<()>,
+    ptr: &mut Trail<'t, 'p>,
+    f: &mut dyn FnMut(Place<'t>, &mut Trail<'t, 'p>) -> ControlFlow<()>,
 ) -> ControlFlow<()> {
-    let len = ptr.len();
+    let len = ptr.steps.len();
     match &node.value {
         Value::Map(m) => {
             for e in &m.entries {
-                pointer::push(ptr, &e.key);
+                ptr.steps.push(Step::Key(&e.key));
                 let place = Place {
                     hit: Hit::Found(&e.value),
                     key: Some(&e.key),
                     label: label_for(&e.value, Some(e.key_span)),
                 };
                 let out = f(place, ptr);
-                ptr.truncate(len);
+                ptr.steps.truncate(len);
                 out?;
             }
         }
         Value::Seq(items) => {
             for (i, item) in items.iter().enumerate() {
-                pointer::push_index(ptr, i);
+                ptr.steps.push(Step::Index(i));
                 let place = Place {
                     hit: Hit::Found(item),
                     key: None,
                     label: label_for(item, None),
                 };
                 let out = f(place, ptr);
-                ptr.truncate(len);
+                ptr.steps.truncate(len);
                 out?;
             }
         }
@@ -161,11 +194,11 @@ fn each_child<'t>(
     ControlFlow::Continue(())
 }
 
-fn deep<'t>(
+fn deep<'t, 'p>(
     here: Place<'t>,
-    rest: &[Seg],
-    ptr: &mut String,
-    f: &mut dyn FnMut(&Place<'t>, &str) -> ControlFlow<()>,
+    rest: &'p [Seg],
+    ptr: &mut Trail<'t, 'p>,
+    f: &mut Visitor<'_, 't, 'p>,
 ) -> ControlFlow<()> {
     walk(here, rest, ptr, f)?;
     let Hit::Found(node) = here.hit else {
@@ -194,12 +227,22 @@ fn is_no_value(node: &Node) -> bool {
     matches!(node.intrinsic(), Some(("Ref", arg)) if arg.as_str() == Some("AWS::NoValue"))
 }
 
-/// Collects the places a pattern reaches (for callers that need them all).
+/// Collects the places a pattern reaches with their relative pointers (for callers that
+/// report at them).
 pub fn collect<'t>(start: Place<'t>, path: &PathPattern) -> Vec<(Place<'t>, String)> {
     let mut out = Vec::new();
-    let mut ptr = String::new();
-    let _ = visit(start, path, &mut ptr, &mut |place, p| {
-        out.push((*place, p.to_string()));
+    let _ = visit(start, path, &mut |place, trail| {
+        out.push((*place, trail.to_string()));
+        ControlFlow::Continue(())
+    });
+    out
+}
+
+/// Collects the places a pattern reaches, for callers that only read the nodes.
+pub fn places<'t>(start: Place<'t>, path: &PathPattern) -> Vec<Place<'t>> {
+    let mut out = Vec::new();
+    let _ = visit(start, path, &mut |place, _| {
+        out.push(*place);
         ControlFlow::Continue(())
     });
     out
