@@ -136,6 +136,45 @@ fn user_rules_load_from_a_folder_and_test_against_their_examples() {
     assert!(stdout(&linted).contains("\"code\":\"ACME001\""));
 }
 
+/// `select.source_matches` skips a template whose text has no match, whatever its resources;
+/// the same resource in a template whose text matches elsewhere (its description)
+/// is checked as usual, and a pattern that does not compile is an error at its key.
+#[test]
+fn a_source_prefilter_skips_templates_whose_text_does_not_match() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let rule = USER_RULE.replace(
+        "  types: [AWS::SQS::Queue]\n",
+        "  types: [AWS::SQS::Queue]\n  source_matches: 'legacy-\\d'\n",
+    );
+    let rules = dir.path().join("rules");
+    std::fs::create_dir(&rules).expect("mkdir");
+    std::fs::write(rules.join("rule.yaml"), &rule).expect("write rule");
+    let queue = "Resources:\n  BareQueue: {Type: AWS::SQS::Queue}\n";
+    std::fs::write(dir.path().join("plain.yaml"), queue).expect("write");
+    let tagged = format!("Description: legacy-2 queue\n{queue}");
+    std::fs::write(dir.path().join("tagged.yaml"), tagged).expect("write");
+    let lint = |file: &str| {
+        let args = ["--rules", "rules", "--no-builtin", "--format", "json", file];
+        let out = run_in(dir.path(), &args);
+        (
+            out.status.code(),
+            stdout(&out).matches("\"code\":\"ACME001\"").count(),
+        )
+    };
+    assert_eq!(lint("plain.yaml"), (Some(0), 0));
+    assert_eq!(lint("tagged.yaml"), (Some(1), 1));
+    let broken = rule.replace("legacy-\\d", "legacy-(");
+    std::fs::write(rules.join("rule.yaml"), broken).expect("write");
+    let out = run_in(dir.path(), &["--rules", "rules", "plain.yaml"]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = stderr(&out);
+    assert!(err.contains("invalid regular expression"), "{err}");
+    assert!(
+        err.contains("rule.yaml:10:"),
+        "the error points at source_matches: {err}"
+    );
+}
+
 #[test]
 fn a_broken_rule_file_is_shown_at_its_place() {
     let dir = tempfile::tempdir().expect("temp dir");

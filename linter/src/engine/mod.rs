@@ -50,14 +50,23 @@ pub enum Plans {
     Skip,
 }
 
-/// Evaluates every rule on every selected resource.
-pub fn evaluate(t: &Template, rules: &RuleSet, plans: Plans) -> Vec<RawFinding> {
+/// Evaluates every rule on every selected resource; `source` is the template's text, for the
+/// rules that prefilter on it.
+pub fn evaluate(t: &Template, source: &str, rules: &RuleSet, plans: Plans) -> Vec<RawFinding> {
     let mut out = Vec::new();
     let memo = Memo::default();
+    let active: Vec<(usize, &Rule)> = (rules.enabled_rules())
+        .filter(|(_, rule)| {
+            rule.select
+                .source
+                .as_ref()
+                .is_none_or(|re| re.is_match(source))
+        })
+        .collect();
     for item in 0..t.items.len() {
         let kind = &t.items[item].kind;
         let resource = item < t.resource_count;
-        for (ri, rule) in rules.enabled_rules() {
+        for &(ri, rule) in &active {
             // Outputs and parameters are subjects only of rules that name their pseudo type
             // (`Output`, `Parameter`): `*` means every resource, and no resource rule expects
             // their shape.

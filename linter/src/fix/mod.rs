@@ -100,7 +100,7 @@ pub fn fix_text(
             Some(t) => t,
             None => parse(&current, syntax)?,
         };
-        let findings = engine::evaluate(&template, rules, engine::Plans::Resolve);
+        let findings = engine::evaluate(&template, &current, rules, engine::Plans::Resolve);
         let source = Source::new(&current, &template.root, syntax);
         let candidates = candidates(&findings, &source, rules, opts, &mut out.dropped);
         let accepted = select(candidates, &source);

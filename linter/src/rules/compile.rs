@@ -65,6 +65,10 @@ pub fn compile(spec: RuleSpec, user: &Settings) -> Result<Rule> {
         Some(w) => Some(c.scoped("select", |c| c.scoped("where", |c| c.check(w)))?),
         None => None,
     };
+    let source = match &spec.select.source_matches {
+        Some(re) => Some(c.scoped("select", |c| c.scoped("source_matches", |c| c.regex(re)))?),
+        None => None,
+    };
     if spec.assert.is_empty() {
         return Err(c.error("a rule needs at least one assertion under `assert`"));
     }
@@ -85,6 +89,7 @@ pub fn compile(spec: RuleSpec, user: &Settings) -> Result<Rule> {
         select: Select {
             types,
             precondition,
+            source,
         },
         assertions,
         expected: spec.examples.fail,

@@ -64,6 +64,8 @@ pub struct Select {
     pub types: Vec<TypeGlob>,
     /// Precondition.
     pub precondition: Option<Check>,
+    /// Prefilter on the template's source text (`select.source_matches`).
+    pub source: Option<regex::Regex>,
 }
 
 #[derive(Debug)]

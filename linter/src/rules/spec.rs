@@ -86,6 +86,10 @@ pub struct SelectSpec {
     /// A precondition check: resources for which it does not pass are not checked.
     #[serde(default)]
     pub r#where: Option<Json>,
+    /// A regex the template's source text must match for the rule to look at it at all: a
+    /// prefilter for rules that search every string for something most templates never write.
+    #[serde(default)]
+    pub source_matches: Option<String>,
 }
 
 /// The keys of an assertion that say how its failures are reported; the rest of the assertion

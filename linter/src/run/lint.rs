@@ -64,7 +64,7 @@ pub fn lint_bytes(file: &str, bytes: &[u8], rules: &RuleSet, opts: LintOptions) 
             } else {
                 engine::Plans::Skip
             };
-            let raws = engine::evaluate(&t, rules, plans);
+            let raws = engine::evaluate(&t, &text, rules, plans);
             report_of(file, &text, syntax, Ok((&t, raws)), rules, opts)
         }
         Err(e) => report_of(file, &text, syntax, Err(e), rules, opts),
