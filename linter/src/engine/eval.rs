@@ -244,11 +244,13 @@ fn run_test(test: &Test, t: &Template, node: &Node, key: Option<&str>) -> TestRe
         Test::Matches(re) => match resolve::resolve(t, node) {
             Some(Scalar::Block(_)) => TestResult::Fail(Vec::new()),
             Some(s) => Some(re.is_match(&values::text(&s))).into(),
+            None if values::known_match(t, node, re) => TestResult::Pass,
             None => TestResult::Skip,
         },
         Test::NotMatches(re) => match resolve::resolve(t, node) {
             Some(Scalar::Block(_)) => TestResult::Pass,
             Some(s) => Some(!re.is_match(&values::text(&s))).into(),
+            None if values::known_match(t, node, re) => TestResult::Fail(Vec::new()),
             None => TestResult::Skip,
         },
         Test::Contains(v) => values::contains(t, node, v).into(),

@@ -142,6 +142,34 @@ pub fn scannable_text<'t>(t: &Template, node: &'t Node) -> Option<Cow<'t, str>> 
     Some(Cow::Owned(out))
 }
 
+/// Whether the literal pieces of a `Fn::Sub`/`Fn::Join`/`Fn::Base64` text whose value is not
+/// known hold a match of `re` that lies wholly inside one piece: whatever the unknown pieces
+/// turn out to be, the deployed text contains that match. An unknown piece becomes a NUL and a
+/// match that spans one is refused; anchors and word boundaries see the NUL as a non-word
+/// character that is not the end, so `^`/`$` only match where the text truly starts or ends.
+pub fn known_match(t: &Template, node: &Node, re: &regex::Regex) -> bool {
+    if !matches!(
+        node.intrinsic(),
+        Some(("Fn::Sub" | "Fn::Join" | "Fn::Base64", _))
+    ) {
+        return false;
+    }
+    let mut parts = Vec::new();
+    resolve::text_parts(t, node, &mut parts);
+    let mut out = String::new();
+    for part in &parts {
+        match part {
+            Part::Lit(s) => out.push_str(s),
+            Part::Param(name) => match resolve::parameter_default(t, name) {
+                Some(s @ (Scalar::Str(_) | Scalar::Num(_))) => out.push_str(&text(&s)),
+                _ => out.push('\0'),
+            },
+            Part::Unknown => out.push('\0'),
+        }
+    }
+    re.find_iter(&out).any(|m| !m.as_str().contains('\0'))
+}
+
 /// Moved to the model, which indexes resources by physical name; re-exported for the engine.
 pub use crate::model::template::name_property;
 
@@ -178,5 +206,38 @@ pub fn related(t: &Template, node: &Node, types: &[TypeGlob], out: &mut Vec<usiz
         named.sort_unstable();
         named.dedup();
         out.extend(named);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::load::{self, Syntax};
+
+    /// `known_match` on the `Value` of the only resource's properties.
+    fn known(value: &str, pattern: &str) -> bool {
+        let text = format!(
+            "Parameters:\n  Free: {{Type: String}}\n  Named: {{Type: String, Default: eu}}\n\
+             Resources:\n  R:\n    Type: T\n    Properties:\n      Value: {value}\n"
+        );
+        let root = load::parse(text.as_bytes(), Syntax::Yaml).expect("the test template parses");
+        let t = Template::new(root).expect("it is a template");
+        let node = t.node(0).get("Properties").and_then(|p| p.get("Value"));
+        let re = regex::Regex::new(pattern).expect("the test pattern compiles");
+        node.is_some_and(|n| known_match(&t, n, &re))
+    }
+
+    #[test]
+    fn a_match_counts_only_inside_the_literal_pieces_of_a_text() {
+        let arn = r#"!Join ["", ["arn:", !Ref AWS::Partition, ":iam::aws:policy/Admin"]]"#;
+        assert!(known(arn, ":iam::aws:policy/Admin$"));
+        // The unknown piece could be anything: no match may span it, or stand at its end.
+        assert!(!known(arn, "arn:.*:iam"));
+        assert!(!known(r#"!Sub "${Free}-west""#, "^eu-west"));
+        assert!(!known(r#"!Sub "policy/Admin${Free}""#, "Admin$"));
+        // A parameter default is known text.
+        assert!(known(r#"!Sub "${Named}-west""#, "^eu-west$"));
+        // A plain string is not this function's business: `matches` reads it directly.
+        assert!(!known("plain", "plain"));
     }
 }

@@ -172,8 +172,9 @@ pub struct LeafSpec {
     pub equals: Option<Json>,
     /// The value differs from this (a missing value passes unless `absent: fail`).
     pub not_equals: Option<Json>,
-    pub one_of: Option<Vec<Json>>,
-    pub not_one_of: Option<Vec<Json>>,
+    /// The value equals one of a list, written out or `{setting: name}` for a setting's list.
+    pub one_of: Option<Json>,
+    pub not_one_of: Option<Json>,
     /// The value (as text) matches this regular expression.
     pub matches: Option<String>,
     pub not_matches: Option<String>,

@@ -99,11 +99,17 @@ impl Compiler<'_> {
         Ok(names.to_vec())
     }
 
-    fn literals(&mut self, key: &str, list: &[Json]) -> Result<Vec<Json>> {
-        self.scoped(key, |c| {
-            list.iter()
-                .map(|v| c.literal(v))
-                .collect::<Result<Vec<_>>>()
+    /// A list of values: written out (each may be `{setting: name}`), or `{setting: name}` for
+    /// a setting whose value is the list (a policy's allowed or outdated names).
+    fn literals(&mut self, key: &str, list: &Json) -> Result<Vec<Json>> {
+        self.scoped(key, |c| match list {
+            Json::Array(items) => items.iter().map(|v| c.literal(v)).collect(),
+            other => match c.literal(other)? {
+                Json::Array(items) => Ok(items),
+                v => Err(c.error(format!(
+                    "expected a list (or `{{setting: name}}` of a list), found {v}"
+                ))),
+            },
         })
     }
 
