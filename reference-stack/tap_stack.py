@@ -151,7 +151,7 @@ class TapStack(Stack):
         # Isolated subnets only: no NAT gateway (about $32/month each) and no internet route.
         # The processor reaches S3 through a free gateway endpoint and Secrets Manager through
         # an interface endpoint; Kinesis is polled by the Lambda service, not by the function.
-        return ec2.Vpc(
+        vpc = ec2.Vpc(
             self,
             "Vpc",
             vpc_name=self.name("vpc", "inventory"),
@@ -167,6 +167,21 @@ class TapStack(Stack):
             ],
             restrict_default_security_group=True,
         )
+        # Rejected connections only (TAP319): the record an incident review starts from, at
+        # a fraction of the volume (and cost) of logging all traffic.
+        flow_logs = logs.LogGroup(
+            self,
+            "FlowLogGroup",
+            log_group_name=f"/vpc/{self.name('flowlogs', 'inventory')}",
+            retention=logs.RetentionDays.TWO_WEEKS,
+            removal_policy=RemovalPolicy.DESTROY,
+        )
+        vpc.add_flow_log(
+            "FlowLog",
+            destination=ec2.FlowLogDestination.to_cloud_watch_logs(flow_logs),
+            traffic_type=ec2.FlowLogTrafficType.REJECT,
+        )
+        return vpc
 
     @property
     def isolated_subnets(self) -> ec2.SubnetSelection:

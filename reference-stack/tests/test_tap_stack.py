@@ -304,6 +304,17 @@ def test_no_nat_gateway_and_isolated_subnets(template):
     )
 
 
+def test_vpc_logs_rejected_traffic_to_a_log_group_that_expires(tpl):
+    (vpc_id,) = resources(tpl, "AWS::EC2::VPC")
+    _, flow_log = only(tpl, "AWS::EC2::FlowLog")
+    flow_log = flow_log["Properties"]
+    assert flow_log["ResourceId"] == {"Ref": vpc_id}
+    assert flow_log["TrafficType"] == "REJECT"
+    group = flow_log["LogGroupName"]["Ref"]
+    assert tpl["Resources"][group]["Properties"]["RetentionInDays"] == 14
+
+
+
 # -- processor -------------------------------------------------------------------------------
 
 
