@@ -176,10 +176,15 @@ class TapStack(Stack):
             retention=logs.RetentionDays.TWO_WEEKS,
             removal_policy=RemovalPolicy.DESTROY,
         )
-        vpc.add_flow_log(
+        flow_log = vpc.add_flow_log(
             "FlowLog",
             destination=ec2.FlowLogDestination.to_cloud_watch_logs(flow_logs),
             traffic_type=ec2.FlowLogTrafficType.REJECT,
+        )
+        # As for the processor's grants: the delivery role's policy gets the suffix too.
+        role = flow_log.node.find_child("IAMRole")
+        role.node.find_child("DefaultPolicy").node.default_child.add_property_override(
+            "PolicyName", self.name("policy", "flowlogs")
         )
         return vpc
 
