@@ -115,20 +115,16 @@ fn walk<'t, 'p>(
             let child = match &node.value {
                 Value::Map(m) => m
                     .entry(key)
-                    .map(|e| (&e.value, Some(e.key_span), Some(&*e.key))),
+                    .map(|e| (&e.value, Some(e.key_span), Some(&*e.key), Step::Key(&e.key))),
                 Value::Seq(items) => key
                     .parse::<usize>()
                     .ok()
-                    .and_then(|i| items.get(i))
-                    .map(|n| (n, None, None)),
+                    .and_then(|i| items.get(i).map(|n| (n, None, None, Step::Index(i)))),
                 _ => None,
             };
             match child {
-                Some((child, key_span, key_text)) => {
-                    ptr.steps.push(match key_text {
-                        Some(k) => Step::Key(k),
-                        None => Step::Index(key.parse().unwrap_or_default()),
-                    });
+                Some((child, key_span, key_text, step)) => {
+                    ptr.steps.push(step);
                     let place = Place {
                         hit: Hit::Found(child),
                         key: key_text,

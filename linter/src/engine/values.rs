@@ -115,31 +115,12 @@ pub fn mentions_suffix(
 }
 
 /// The literal text of a string value for scanning (code, regions): known pieces joined, unknown
-/// pieces left out; `None` for values that are not strings at all.
+/// pieces left out (a line break each); `None` for values that are not strings at all.
 pub fn scannable_text<'t>(t: &Template, node: &'t Node) -> Option<Cow<'t, str>> {
     match &node.value {
-        Value::String(s) => return Some(Cow::Borrowed(s)),
-        Value::Map(_)
-            if matches!(
-                node.intrinsic(),
-                Some(("Fn::Sub" | "Fn::Join" | "Fn::Base64", _))
-            ) => {}
-        _ => return None,
+        Value::String(s) => Some(Cow::Borrowed(s)),
+        _ => joined_text(t, node, '\n').map(Cow::Owned),
     }
-    let mut parts = Vec::new();
-    resolve::text_parts(t, node, &mut parts);
-    let mut out = String::new();
-    for part in &parts {
-        match part {
-            Part::Lit(s) => out.push_str(s),
-            Part::Param(name) => match resolve::parameter_default(t, name) {
-                Some(s @ (Scalar::Str(_) | Scalar::Num(_))) => out.push_str(&text(&s)),
-                _ => out.push('\n'),
-            },
-            Part::Unknown => out.push('\n'),
-        }
-    }
-    Some(Cow::Owned(out))
 }
 
 /// Whether the literal pieces of a `Fn::Sub`/`Fn::Join`/`Fn::Base64` text whose value is not
@@ -148,11 +129,18 @@ pub fn scannable_text<'t>(t: &Template, node: &'t Node) -> Option<Cow<'t, str>> 
 /// match that spans one is refused; anchors and word boundaries see the NUL as a non-word
 /// character that is not the end, so `^`/`$` only match where the text truly starts or ends.
 pub fn known_match(t: &Template, node: &Node, re: &regex::Regex) -> bool {
+    joined_text(t, node, '\0')
+        .is_some_and(|text| re.find_iter(&text).any(|m| !m.as_str().contains('\0')))
+}
+
+/// The pieces of a `Fn::Sub`/`Fn::Join`/`Fn::Base64` text joined, parameter defaults filled in,
+/// `unknown` for each piece known only at deploy time; `None` for any other node.
+fn joined_text(t: &Template, node: &Node, unknown: char) -> Option<String> {
     if !matches!(
         node.intrinsic(),
         Some(("Fn::Sub" | "Fn::Join" | "Fn::Base64", _))
     ) {
-        return false;
+        return None;
     }
     let mut parts = Vec::new();
     resolve::text_parts(t, node, &mut parts);
@@ -162,12 +150,12 @@ pub fn known_match(t: &Template, node: &Node, re: &regex::Regex) -> bool {
             Part::Lit(s) => out.push_str(s),
             Part::Param(name) => match resolve::parameter_default(t, name) {
                 Some(s @ (Scalar::Str(_) | Scalar::Num(_))) => out.push_str(&text(&s)),
-                _ => out.push('\0'),
+                _ => out.push(unknown),
             },
-            Part::Unknown => out.push('\0'),
+            Part::Unknown => out.push(unknown),
         }
     }
-    re.find_iter(&out).any(|m| !m.as_str().contains('\0'))
+    Some(out)
 }
 
 /// Moved to the model, which indexes resources by physical name; re-exported for the engine.
