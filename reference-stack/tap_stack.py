@@ -145,6 +145,17 @@ class TapStack(Stack):
         """`{resource-type}-{purpose}-{environmentSuffix}`, a token that Refs the parameter."""
         return f"{resource_type}-{purpose}-{self.suffix.value_as_string}"
 
+    def _log_group(self, construct_id: str, name: str,
+                   retention: logs.RetentionDays) -> logs.LogGroup:
+        """Every log group of the stack expires (TAP206) and goes with the stack (TAP201)."""
+        return logs.LogGroup(
+            self,
+            construct_id,
+            log_group_name=name,
+            retention=retention,
+            removal_policy=RemovalPolicy.DESTROY,
+        )
+
     # -- network -----------------------------------------------------------------------------
 
     def _network(self) -> ec2.Vpc:
@@ -169,12 +180,9 @@ class TapStack(Stack):
         )
         # Rejected connections only (TAP319): the record an incident review starts from, at
         # a fraction of the volume (and cost) of logging all traffic.
-        flow_logs = logs.LogGroup(
-            self,
-            "FlowLogGroup",
-            log_group_name=f"/vpc/{self.name('flowlogs', 'inventory')}",
-            retention=logs.RetentionDays.TWO_WEEKS,
-            removal_policy=RemovalPolicy.DESTROY,
+        flow_logs = self._log_group(
+            "FlowLogGroup", f"/vpc/{self.name('flowlogs', 'inventory')}",
+            logs.RetentionDays.TWO_WEEKS,
         )
         flow_log = vpc.add_flow_log(
             "FlowLog",
@@ -388,12 +396,8 @@ class TapStack(Stack):
 
     def _processor(self, asset_dir: str) -> lambda_.Function:
         function_name = self.name("lambda", "processor")
-        log_group = logs.LogGroup(
-            self,
-            "ProcessorLogGroup",
-            log_group_name=f"/aws/lambda/{function_name}",
-            retention=logs.RetentionDays.TWO_WEEKS,
-            removal_policy=RemovalPolicy.DESTROY,
+        log_group = self._log_group(
+            "ProcessorLogGroup", f"/aws/lambda/{function_name}", logs.RetentionDays.TWO_WEEKS
         )
         function = lambda_.Function(
             self,
@@ -512,12 +516,9 @@ class TapStack(Stack):
         ]
         if not helpers:
             return
-        log_group = logs.LogGroup(
-            self,
-            "CdkHelperLogGroup",
-            log_group_name=f"/aws/lambda/{self.name('lambda', 'cdk-helpers')}",
-            retention=logs.RetentionDays.ONE_WEEK,
-            removal_policy=RemovalPolicy.DESTROY,
+        log_group = self._log_group(
+            "CdkHelperLogGroup", f"/aws/lambda/{self.name('lambda', 'cdk-helpers')}",
+            logs.RetentionDays.ONE_WEEK,
         )
         for helper in helpers:
             helper.add_property_override("LoggingConfig.LogGroup", log_group.log_group_name)
