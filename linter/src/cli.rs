@@ -121,10 +121,14 @@ struct LintArgs {
     /// Lowest severity that makes the run fail (exit 1) [default: warning, or the config's].
     #[arg(long, value_enum)]
     fail_on: Option<tap_lint::run::config::FailOn>,
-    /// Only these rules (codes or names, repeatable).
+    /// Only these rules (codes, names or categories, repeatable).
     #[arg(long, value_name = "RULE")]
     select: Vec<String>,
-    /// Skip these rules (codes or names, repeatable).
+    /// These rules on top of the selection (codes, names or categories, repeatable): the way
+    /// to turn on an opt-in rule and keep the rest.
+    #[arg(long, value_name = "RULE")]
+    extend_select: Vec<String>,
+    /// Skip these rules (codes, names or categories, repeatable).
     #[arg(long, value_name = "RULE")]
     ignore: Vec<String>,
     /// When to colour human output.
@@ -307,9 +311,10 @@ fn rules_command(args: &RuleArgs) -> miette::Result<u8> {
             Kind::Declarative(rule) => rule.fix().map_or("-", |f| f.applicability.as_str()),
             Kind::Meta(_) => "-",
         };
+        let opt_in = if r.opt_in { "(opt-in) " } else { "" };
         let _ = writeln!(
             out,
-            "{:<8} {:<42} {:<8} {:<15} {:<12} {}",
+            "{:<8} {:<42} {:<8} {:<15} {:<12} {opt_in}{}",
             r.code,
             r.name,
             r.severity.as_str(),
@@ -377,6 +382,12 @@ fn explain_rule(info: &Info<'_>, r: &Rule) -> String {
         d.fix.trim(),
         fix
     );
+    if r.opt_in {
+        out.push_str(&format!(
+            "Opt-in\n  a policy choice, off unless selected by code or name: `select: [{}]` in\n  .tap-lint.yaml or `--select {}` (a category does not enable it)\n\n",
+            r.code, r.code
+        ));
+    }
     if !r.declared_settings.is_empty() {
         out.push_str("Settings (.tap-lint.yaml `settings:` or --set NAME=VALUE)\n");
         for (name, default) in &r.declared_settings {

@@ -45,6 +45,9 @@ fn snapshot_rule(rule: &str, name: &str) {
         "--no-builtin",
         "--rules",
         &dir,
+        // By code, so opt-in rules run too.
+        "--select",
+        &code,
         &example,
     ]);
     let stdout = common::stdout(&out);
@@ -55,7 +58,7 @@ fn snapshot_rule(rule: &str, name: &str) {
     );
     assert!(stderr.is_empty(), "{example}: {stderr}");
     insta::with_settings!({
-        description => format!("tap-lint --color never --no-config --no-builtin --rules <only rules/{rule}> {example}"),
+        description => format!("tap-lint --color never --no-config --no-builtin --rules <only rules/{rule}> --select {code} {example}"),
         omit_expression => true,
     }, {
         insta::assert_snapshot!(name, stdout);

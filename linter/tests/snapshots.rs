@@ -36,10 +36,20 @@ fn json_and_yaml_variants_find_the_same_violations() {
 
 #[test]
 fn noncompliant_fixture_exercises_every_rule() {
-    let out = run(&["--format", "json", "fixtures/noncompliant/template.json"]);
+    let rules = run(&["rules"]);
+    // Opt-in rules are planted too, and named so they run.
+    let mut args = vec!["--format", "json"];
+    let listing = stdout(&rules);
+    for line in listing.lines().filter(|l| l.contains("(opt-in)")) {
+        args.extend([
+            "--extend-select",
+            line.split_whitespace().next().unwrap_or_default(),
+        ]);
+    }
+    args.push("fixtures/noncompliant/template.json");
+    let out = run(&args);
     let found: std::collections::BTreeSet<String> =
         triples(&stdout(&out)).into_iter().map(|t| t.0).collect();
-    let rules = run(&["rules"]);
     let all: std::collections::BTreeSet<String> = stdout(&rules)
         .lines()
         .filter_map(|l| l.split_whitespace().next())

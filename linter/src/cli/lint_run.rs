@@ -245,12 +245,12 @@ fn trailer(
     Ok(String::from_utf8_lossy(&out).into_owned())
 }
 
-/// Applies `select`/`ignore` from the CLI and the config: CLI `--select` replaces the config's,
-/// CLI `--ignore` adds to it; keys are codes, names or categories (meta rules: `suppression`).
+/// Applies `select`/`extend-select`/`ignore` from the CLI and the config: CLI `--select`
+/// replaces the config's, the other two add to it; keys are codes, names or categories (meta
+/// rules: `suppression`). `ignore` wins over both selections.
 fn select(set: &mut RuleSet, args: &LintArgs, config: Option<&Config>) -> miette::Result<()> {
-    if let Some(key) = args
-        .select
-        .iter()
+    if let Some(key) = (args.select.iter())
+        .chain(&args.extend_select)
         .chain(&args.ignore)
         .find(|k| !set.knows(k))
     {
@@ -264,6 +264,9 @@ fn select(set: &mut RuleSet, args: &LintArgs, config: Option<&Config>) -> miette
     } else {
         args.select.clone()
     };
+    let extend: Vec<&String> = (config.map(Config::extend_select).unwrap_or_default().iter())
+        .chain(&args.extend_select)
+        .collect();
     let ignore: Vec<&String> = config
         .map(Config::ignore)
         .unwrap_or_default()
@@ -271,7 +274,7 @@ fn select(set: &mut RuleSet, args: &LintArgs, config: Option<&Config>) -> miette
         .chain(&args.ignore)
         .collect();
     set.select(|r| {
-        (select.is_empty() || select.iter().any(|k| r.matches(k)))
+        (r.selected_by(&select) || (!extend.is_empty() && r.selected_by(&extend)))
             && !ignore.iter().any(|k| r.matches(k))
     });
     Ok(())

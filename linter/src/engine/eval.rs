@@ -132,6 +132,11 @@ fn eval_leaf<'t>(leaf: &Leaf, env: &mut Env<'t>, here: &Here<'t>) -> Outcome {
     let mut failures = Vec::new();
     let mut skipped = false;
     let _ = path::visit(here.place, &leaf.path, &mut |place, rel| {
+        // The value the message shows: the place's, or the `Fn::If` branch that failed.
+        let mut shown = match place.hit {
+            Hit::Found(node) => Some(node),
+            _ => None,
+        };
         let outcome = match place.hit {
             Hit::Missing => {
                 if leaf.tests.iter().any(|x| matches!(x, Test::Exists(true))) {
@@ -150,7 +155,11 @@ fn eval_leaf<'t>(leaf: &Leaf, env: &mut Env<'t>, here: &Here<'t>) -> Outcome {
             Hit::Found(node) => {
                 let mut result = TestResult::Pass;
                 for test in &leaf.tests {
-                    match run_test(test, t, node, place.key) {
+                    let (outcome, decided) = test_branches(test, leaf.branches, t, node, place.key);
+                    if let TestResult::Fail(_) = outcome {
+                        shown = Some(decided);
+                    }
+                    match outcome {
                         TestResult::Pass => {}
                         TestResult::Skip => {
                             if matches!(result, TestResult::Pass) {
@@ -170,15 +179,15 @@ fn eval_leaf<'t>(leaf: &Leaf, env: &mut Env<'t>, here: &Here<'t>) -> Outcome {
             TestResult::Pass => {}
             TestResult::Skip => skipped = true,
             TestResult::Fail(mut vars) => {
-                if let Hit::Found(node) = place.hit
+                if let Some(node) = shown
                     && !vars.iter().any(|(k, _)| k == "value")
                 {
                     vars.push(("value".into(), values::display(t, node)));
                 }
-                if let Hit::Found(Node {
+                if let Some(Node {
                     value: Value::String(s),
                     ..
-                }) = place.hit
+                }) = shown
                 {
                     vars.push(("literal".into(), s.to_string()));
                 }
@@ -204,6 +213,53 @@ fn eval_leaf<'t>(leaf: &Leaf, env: &mut Env<'t>, here: &Here<'t>) -> Outcome {
         Outcome::Skip
     } else {
         Outcome::Pass
+    }
+}
+
+/// A test on a value, looking through `Fn::If` where the whole value would be unknown: when
+/// every branch passes, the value passes; failing branches fail it as `mode` says (see
+/// [`Branches`]). A branch that removes the property (`AWS::NoValue`) is not judged (`absent`
+/// belongs to the path, not to a value). Returns the node that decided a failure, for the
+/// message.
+fn test_branches<'t>(
+    test: &Test,
+    mode: Branches,
+    t: &Template,
+    node: &'t Node,
+    key: Option<&str>,
+) -> (TestResult, &'t Node) {
+    let result = run_test(test, t, node, key);
+    let branches = match node.intrinsic() {
+        Some(("Fn::If", args)) if matches!(result, TestResult::Skip) => args.as_seq(),
+        _ => None,
+    };
+    let Some([_, yes, no]) = branches else {
+        return (result, node);
+    };
+    let (mut passed, mut failed, mut first) = (0, 0, None);
+    for branch in [yes, no] {
+        // Only literals are judged: a condition usually tests the very parameter a branch
+        // refers to, so the parameter's default says little about the branch that deploys.
+        let literal = branch.is_scalar() || matches!(branch.intrinsic(), Some(("Fn::If", _)));
+        if !literal || path::is_no_value(branch) {
+            continue;
+        }
+        match test_branches(test, mode, t, branch, key) {
+            (fail @ TestResult::Fail(_), decided) => {
+                if mode == Branches::Any {
+                    return (fail, decided);
+                }
+                failed += 1;
+                first = first.or(Some((fail, decided)));
+            }
+            (TestResult::Skip, _) => {}
+            (TestResult::Pass, _) => passed += 1,
+        }
+    }
+    match first {
+        Some(fail) if failed == 2 => fail,
+        _ if passed == 2 => (TestResult::Pass, node),
+        _ => (TestResult::Skip, node),
     }
 }
 

@@ -219,7 +219,7 @@ fn push_rest(ptr: &mut String, segs: &[Seg]) {
 }
 
 /// `{"Ref": "AWS::NoValue"}` removes a property, so it reads as absent.
-fn is_no_value(node: &Node) -> bool {
+pub fn is_no_value(node: &Node) -> bool {
     matches!(node.intrinsic(), Some(("Ref", arg)) if arg.as_str() == Some("AWS::NoValue"))
 }
 

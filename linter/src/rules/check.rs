@@ -3,7 +3,7 @@
 use regex::Regex;
 use serde_json::Value as Json;
 
-pub use super::spec::{Absent, Quantifier, SchemaClass};
+pub use super::spec::{Absent, Branches, Quantifier, SchemaClass};
 
 /// A compiled JSON-pointer pattern, relative to the current node.
 #[derive(Clone, Debug, Default)]
@@ -110,6 +110,8 @@ pub struct Leaf {
     pub path: PathPattern,
     /// Outcome for a missing path.
     pub absent: Absent,
+    /// How values behind `Fn::If` are judged.
+    pub branches: Branches,
     /// All must hold.
     pub tests: Vec<Test>,
 }

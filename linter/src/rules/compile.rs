@@ -83,6 +83,7 @@ pub fn compile(spec: RuleSpec, user: &Settings) -> Result<Rule> {
         name: spec.name,
         severity: spec.severity,
         category: spec.category,
+        opt_in: spec.opt_in,
         summary: spec.summary,
         message: spec.message,
         docs: spec.docs,
@@ -410,7 +411,7 @@ impl Compiler<'_> {
         let known = |k: &str| {
             spec::OPERATORS.contains(&k)
                 || spec::LEAF_TESTS.contains(&k)
-                || matches!(k, "path" | "absent" | "check" | "then")
+                || matches!(k, "path" | "absent" | "branches" | "check" | "then")
         };
         if let Some(k) = map.keys().find(|k| !known(k)) {
             let mut at = self.at.clone();
@@ -465,6 +466,7 @@ impl Compiler<'_> {
         Ok(Check::Leaf(Leaf {
             path,
             absent: s.absent.unwrap_or(Absent::Pass),
+            branches: s.branches.unwrap_or_default(),
             tests,
         }))
     }

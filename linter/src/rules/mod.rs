@@ -36,6 +36,8 @@ pub struct Rule {
     /// Category for configuration.
     pub category: String,
     pub summary: String,
+    /// Runs only when selected by code or name (see [`spec::RuleSpec::opt_in`]).
+    pub opt_in: bool,
     /// The finding message template.
     pub message: String,
     pub docs: Docs,

@@ -31,6 +31,8 @@ pub struct Info<'a> {
     pub severity: Severity,
     pub summary: &'a str,
     pub enabled: bool,
+    /// Enabled only by naming it (code or name), never by a category or an empty `select`.
+    pub opt_in: bool,
     pub kind: Kind<'a>,
 }
 
@@ -53,16 +55,20 @@ impl Default for RuleSet {
 }
 
 impl RuleSet {
-    /// A registry of these YAML rules and the meta rules, all enabled at their own severity.
+    /// A registry of these YAML rules and the meta rules at their own severity, every rule
+    /// enabled but the opt-in ones.
     pub fn new(mut rules: Vec<Rule>) -> RuleSet {
         rules.sort_by(|a, b| a.code.cmp(&b.code));
+        let enabled = (rules.iter().map(|r| !r.opt_in))
+            .chain(META_RULES.iter().map(|_| true))
+            .collect();
         let severity = rules
             .iter()
             .map(|r| r.severity)
             .chain(META_RULES.iter().map(|m| m.severity))
             .collect();
         RuleSet {
-            enabled: vec![true; rules.len() + META_RULES.len()],
+            enabled,
             severity,
             rules,
             unsuppressable: BTreeSet::new(),
@@ -103,17 +109,25 @@ impl RuleSet {
     }
 
     fn info(&self, i: usize) -> Info<'_> {
-        let (code, name, category, summary, kind) = match self.rules.get(i) {
+        let (code, name, category, summary, opt_in, kind) = match self.rules.get(i) {
             Some(r) => (
                 &*r.code,
                 &*r.name,
                 &*r.category,
                 &*r.summary,
+                r.opt_in,
                 Kind::Declarative(r),
             ),
             None => {
                 let m = &META_RULES[i - self.rules.len()];
-                (m.code, m.name, META_CATEGORY, m.summary, Kind::Meta(m))
+                (
+                    m.code,
+                    m.name,
+                    META_CATEGORY,
+                    m.summary,
+                    false,
+                    Kind::Meta(m),
+                )
             }
         };
         Info {
@@ -123,6 +137,7 @@ impl RuleSet {
             summary,
             severity: self.severity[i],
             enabled: self.enabled[i],
+            opt_in,
             kind,
         }
     }
@@ -206,7 +221,22 @@ impl RuleSet {
 impl Info<'_> {
     /// Whether a configuration or CLI key selects this rule: its code (any case), name or category.
     pub fn matches(&self, key: &str) -> bool {
-        self.code.eq_ignore_ascii_case(key) || self.name == key || self.category == key
+        self.names(key) || self.category == key
+    }
+
+    /// Whether `key` is this rule's code (any case) or name: the only keys that enable an
+    /// opt-in rule.
+    pub fn names(&self, key: &str) -> bool {
+        self.code.eq_ignore_ascii_case(key) || self.name == key
+    }
+
+    /// Whether a `select` list (empty: the default set) enables this rule.
+    pub fn selected_by(&self, select: &[impl AsRef<str>]) -> bool {
+        if self.opt_in {
+            select.iter().any(|k| self.names(k.as_ref()))
+        } else {
+            select.is_empty() || select.iter().any(|k| self.matches(k.as_ref()))
+        }
     }
 
     /// Whether the engine implements this rule itself (no YAML, no examples).

@@ -22,6 +22,11 @@ pub struct RuleSpec {
     pub category: String,
     /// One line for listings.
     pub summary: String,
+    /// A policy choice rather than a fault (multi-AZ databases, a WAF on every distribution):
+    /// the rule runs only when `select` names its code or name. A category does not enable it,
+    /// so `select: [security]` never turns a team's optional policy into findings.
+    #[serde(default)]
+    pub opt_in: bool,
     /// The finding text; placeholders in braces are checked when the rule loads.
     pub message: String,
     /// Documentation shown by `tap-lint explain`.
@@ -169,6 +174,8 @@ pub struct LeafSpec {
     pub path: Option<String>,
     /// Outcome when the path does not exist: `pass` (default), `fail` or `skip`.
     pub absent: Option<Absent>,
+    /// How a value chosen by `Fn::If` is judged: `every` (default) or `any` branch failing.
+    pub branches: Option<Branches>,
     /// The path exists (true) or not (false).
     pub exists: Option<bool>,
     /// The value equals this (with CloudFormation's string/number/boolean coercion).
@@ -296,6 +303,21 @@ pub enum Absent {
     Fail,
     /// Cannot tell.
     Skip,
+}
+
+/// How a leaf judges a value that `Fn::If` chooses between branches whose values are known.
+/// Which branch deploys depends on a condition, which depends on parameters: unknowable here.
+#[derive(Clone, Copy, Debug, Default, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum Branches {
+    /// Fails only when every branch fails (whatever the condition, the value is wrong); passes
+    /// when every branch passes; otherwise unknown. For policies a template may choose per
+    /// environment on purpose (deletion protection in production only).
+    #[default]
+    Every,
+    /// Fails when any branch fails: for values that cannot deploy, a branch that can be taken
+    /// is a bug whichever environment takes it.
+    Any,
 }
 
 /// `captures`: regex with a capture group, and the allowed captured values.

@@ -70,6 +70,8 @@ struct Spec {
     #[serde(default)]
     select: Vec<String>,
     #[serde(default)]
+    extend_select: Vec<String>,
+    #[serde(default)]
     ignore: Vec<String>,
     #[serde(default)]
     severity: BTreeMap<String, Severity>,
@@ -183,6 +185,11 @@ impl Config {
         &self.spec.select
     }
 
+    /// Rules enabled on top of `select` (the CLI's `--extend-select` adds to them).
+    pub fn extend_select(&self) -> &[String] {
+        &self.spec.extend_select
+    }
+
     /// Rules ignored by the config (the CLI's `--ignore` adds to them).
     pub fn ignore(&self) -> &[String] {
         &self.spec.ignore
@@ -200,11 +207,12 @@ impl Config {
         Ok(())
     }
 
-    /// Checks every rule key (select, ignore, severity, unsuppressable) names a rule, code or
+    /// Checks every rule key (select, extend-select, ignore, severity, unsuppressable) names a rule, code or
     /// category, then applies severities and `unsuppressable` to the rule set.
     pub fn apply(&self, set: &mut RuleSet) -> Result<(), SourceError> {
         let lists = [
             ("select", &self.spec.select),
+            ("extend-select", &self.spec.extend_select),
             ("ignore", &self.spec.ignore),
             ("unsuppressable", &self.spec.unsuppressable),
         ];
