@@ -338,6 +338,8 @@ class TapStack(Stack):
             allocated_storage=20,
             storage_type=rds.StorageType.GP3,
             storage_encrypted=True,
+            # Password logins keep working; IAM tokens let a role connect without one (TAP327).
+            iam_authentication=True,
             deletion_protection=False,
             backup_retention=Duration.days(0),
             delete_automated_backups=True,

@@ -390,3 +390,46 @@ fn sub_needed_leaves_serverless_framework_templates_to_their_preprocessor() {
         0
     );
 }
+
+/// Opt-in rules stay off by default and under a category; `extend-select` (config or flag)
+/// adds one to the default set, `--select` by code runs it alone.
+#[test]
+fn opt_in_rules_run_only_when_named() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let template = dir.path().join("t.yaml");
+    std::fs::write(
+        &template,
+        "Resources:\n  Db:\n    Type: AWS::RDS::DBInstance\n    Properties:\n      Engine: postgres\n      DBInstanceClass: db.t4g.micro\n",
+    )
+    .expect("write");
+    let codes = |args: &[&str]| -> Vec<String> {
+        let out = run_in(dir.path(), args);
+        let mut codes: Vec<String> = (common::triples(&stdout(&out)).into_iter())
+            .map(|(code, _, _)| code)
+            .collect();
+        codes.dedup();
+        codes
+    };
+    let json = ["--no-config", "--format", "json"];
+    let default = codes(&[&json[..], &["t.yaml"]].concat());
+    assert!(default.contains(&"TAP304".to_string()), "{default:?}");
+    assert!(!default.contains(&"TAP329".to_string()), "{default:?}");
+    let category = codes(&[&json[..], &["--select", "reliability", "t.yaml"]].concat());
+    assert!(!category.contains(&"TAP329".to_string()), "{category:?}");
+    let extended = codes(&[&json[..], &["--extend-select", "TAP329", "t.yaml"]].concat());
+    assert!(extended.contains(&"TAP329".to_string()), "{extended:?}");
+    assert!(extended.contains(&"TAP304".to_string()), "{extended:?}");
+    let alone = codes(&[&json[..], &["--select", "database-not-multi-az", "t.yaml"]].concat());
+    assert_eq!(alone, ["TAP329"]);
+    std::fs::write(
+        dir.path().join(".tap-lint.yaml"),
+        "extend-select: [TAP329]\n",
+    )
+    .expect("write config");
+    let configured = codes(&["--format", "json", "t.yaml"]);
+    assert!(configured.contains(&"TAP329".to_string()), "{configured:?}");
+    assert!(configured.contains(&"TAP304".to_string()), "{configured:?}");
+    let listing = stdout(&run(&["rules"]));
+    let line = listing.lines().find(|l| l.starts_with("TAP329"));
+    assert!(line.is_some_and(|l| l.contains("(opt-in)")), "{listing}");
+}

@@ -193,7 +193,10 @@ def test_encryption_everywhere(template):
             },
         },
     )
-    template.has_resource_properties("AWS::RDS::DBInstance", {"StorageEncrypted": True})
+    template.has_resource_properties(
+        "AWS::RDS::DBInstance",
+        {"StorageEncrypted": True, "EnableIAMDatabaseAuthentication": True},
+    )
     template.has_resource_properties(
         "AWS::ElastiCache::ReplicationGroup",
         {"AtRestEncryptionEnabled": True, "TransitEncryptionEnabled": True},

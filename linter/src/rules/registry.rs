@@ -272,6 +272,26 @@ mod tests {
     }
 
     #[test]
+    fn opt_in_rules_need_their_code_or_name() {
+        let mut set = pack();
+        let opt_in = set
+            .find("TAP329")
+            .map(|r| (r.opt_in, r.enabled, r.category));
+        assert_eq!(opt_in, Some((true, false, "reliability")));
+        assert!(set.find("TAP304").is_some_and(|r| r.enabled && !r.opt_in));
+        let by = |set: &RuleSet, keys: &[&str], code: &str| {
+            set.find(code).is_some_and(|r| r.selected_by(keys))
+        };
+        // An empty selection and a category leave it off; its code or name turn it on.
+        assert!(!by(&set, &[], "TAP329") && by(&set, &[], "TAP304"));
+        assert!(!by(&set, &["reliability"], "TAP329"));
+        assert!(by(&set, &["TAP329"], "TAP329") && by(&set, &["database-not-multi-az"], "TAP329"));
+        set.select(|r| r.selected_by(&["tap329"]));
+        let enabled: Vec<&str> = set.in_force().map(|r| r.code).collect();
+        assert_eq!(enabled, ["TAP329"]);
+    }
+
+    #[test]
     fn overrides_by_category_reach_only_that_category() {
         let mut set = pack();
         let before = set.severity("TAP101");
