@@ -63,24 +63,24 @@ pub fn evaluate(t: &Template, source: &str, rules: &RuleSet, plans: Plans) -> Ve
                 .is_none_or(|re| re.is_match(source))
         })
         .collect();
+    // The rules each kind of item is a subject of, found once per kind: a template repeats a
+    // few types many times, and matching every rule's globs against every item added up.
+    let mut by_kind: Vec<(&str, bool, Vec<usize>)> = Vec::new();
     for item in 0..t.items.len() {
-        let kind = &t.items[item].kind;
+        let kind = &*t.items[item].kind;
         let resource = item < t.resource_count;
-        for &(ri, rule) in &active {
-            // Outputs and parameters are subjects only of rules that name their pseudo type
-            // (`Output`, `Parameter`): `*` means every resource, and no resource rule expects
-            // their shape.
-            let selected = match resource {
-                true => any_glob(&rule.select.types, kind),
-                false => rule
-                    .select
-                    .types
-                    .iter()
-                    .any(|g| matches!(g, TypeGlob::Exact(e) if **e == **kind)),
-            };
-            if selected {
-                evaluate_subject(t, &memo, (ri, rule), item, plans, &mut out);
+        let at = match (by_kind.iter()).position(|(k, r, _)| *r == resource && *k == kind) {
+            Some(at) => at,
+            None => {
+                let subjects = (0..active.len())
+                    .filter(|&i| selects(active[i].1, kind, resource))
+                    .collect();
+                by_kind.push((kind, resource, subjects));
+                by_kind.len() - 1
             }
+        };
+        for &i in &by_kind[at].2 {
+            evaluate_subject(t, &memo, active[i], item, plans, &mut out);
         }
     }
     out.sort_by(|a, b| {
@@ -92,6 +92,18 @@ pub fn evaluate(t: &Template, source: &str, rules: &RuleSet, plans: Plans) -> Ve
     });
     out.dedup_by(|a, b| a.rule == b.rule && a.pointer == b.pointer && a.message == b.message);
     out
+}
+
+/// Whether a rule's selection takes an item of this kind. Outputs and parameters are subjects
+/// only of rules that name their pseudo type (`Output`, `Parameter`): `*` means every resource,
+/// and no resource rule expects their shape.
+fn selects(rule: &Rule, kind: &str, resource: bool) -> bool {
+    match resource {
+        true => any_glob(&rule.select.types, kind),
+        false => {
+            (rule.select.types.iter()).any(|g| matches!(g, TypeGlob::Exact(e) if **e == *kind))
+        }
+    }
 }
 
 fn evaluate_subject(

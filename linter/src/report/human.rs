@@ -1,7 +1,9 @@
 //! rustc/ruff-style output: file:line:col, code and name, the snippet underlined, CDK path, help.
 
+use std::ops::Range;
+
 use codespan_reporting::diagnostic::{Diagnostic, Label, Severity as Level};
-use codespan_reporting::files::SimpleFile;
+use codespan_reporting::files::{Error as FilesError, Files};
 use codespan_reporting::term::{self, termcolor};
 
 use crate::finding::{FileReport, Finding};
@@ -14,9 +16,62 @@ pub struct Style {
     pub color: bool,
 }
 
+/// The file codespan renders snippets from. codespan's own `SimpleFile` finds line starts
+/// with a `char` search, which cost a tenth of a whole-pack run over the corpus; memchr finds
+/// them several times faster.
+struct Source<'a> {
+    name: &'a str,
+    text: &'a str,
+    starts: Vec<usize>,
+}
+
+impl<'a> Source<'a> {
+    fn new(name: &'a str, text: &'a str) -> Self {
+        let mut starts = vec![0];
+        starts.extend(memchr::memchr_iter(b'\n', text.as_bytes()).map(|i| i + 1));
+        Source { name, text, starts }
+    }
+
+    fn line_start(&self, line: usize) -> Result<usize, FilesError> {
+        match self.starts.get(line) {
+            Some(&start) => Ok(start),
+            None if line == self.starts.len() => Ok(self.text.len()),
+            None => Err(FilesError::LineTooLarge {
+                given: line,
+                max: self.starts.len() - 1,
+            }),
+        }
+    }
+}
+
+impl<'a> Files<'a> for Source<'a> {
+    type FileId = ();
+    type Name = &'a str;
+    type Source = &'a str;
+
+    fn name(&'a self, (): ()) -> Result<&'a str, FilesError> {
+        Ok(self.name)
+    }
+
+    fn source(&'a self, (): ()) -> Result<&'a str, FilesError> {
+        Ok(self.text)
+    }
+
+    fn line_index(&'a self, (): (), byte_index: usize) -> Result<usize, FilesError> {
+        Ok(self
+            .starts
+            .binary_search(&byte_index)
+            .unwrap_or_else(|next| next - 1))
+    }
+
+    fn line_range(&'a self, (): (), line: usize) -> Result<Range<usize>, FilesError> {
+        Ok(self.line_start(line)?..self.line_start(line + 1)?)
+    }
+}
+
 /// Renders one file's findings and errors with snippets.
 pub fn render(report: &FileReport, source: &str, style: Style) -> String {
-    let file = SimpleFile::new(report.file.as_str(), source);
+    let file = Source::new(report.file.as_str(), source);
     let config = term::Config::default();
     let mut buffer = if style.color {
         termcolor::Buffer::ansi()
@@ -69,7 +124,7 @@ pub fn render(report: &FileReport, source: &str, style: Style) -> String {
 fn emit(
     buffer: &mut termcolor::Buffer,
     config: &term::Config,
-    file: &SimpleFile<&str, &str>,
+    file: &Source<'_>,
     d: &Diagnostic<()>,
     report: &FileReport,
     line: Option<usize>,
