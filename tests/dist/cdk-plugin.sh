@@ -54,7 +54,7 @@ s3.Bucket(bad, "Archive", removal_policy=RemovalPolicy.RETAIN)
 if fail_on == "default":  # CDK re-decides success when something is acknowledged (README)
     Validations.of(bad).acknowledge(Acknowledgment(id="tap-lint::TAP703", reason="nothing reads it yet"))
 clean = Stack(app, "CleanStack")
-bucket = s3.Bucket(clean, "Data", removal_policy=RemovalPolicy.DESTROY, encryption=s3.BucketEncryption.S3_MANAGED,
+bucket = s3.Bucket(clean, "Data", removal_policy=RemovalPolicy.DESTROY, encryption=s3.BucketEncryption.S3_MANAGED, enforce_ssl=True,
                    lifecycle_rules=[s3.LifecycleRule(expiration=Duration.days(1095), transitions=[
                        s3.Transition(storage_class=s3.StorageClass.GLACIER, transition_after=Duration.days(90))])])
 CfnOutput(clean, "DataBucketName", value=bucket.bucket_name)

@@ -67,7 +67,7 @@ if git commit --quiet -m "bad template" >"$work/bad.log" 2>&1; then
 fi
 grep -q "TAP101" "$work/bad.log" || { cat "$work/bad.log" >&2; fail "the rejection did not name TAP101"; }
 
-# Good: no physical name, encrypted, with lifecycle rules, retained data, and an output.
+# Good: no physical name, encrypted, TLS only, with lifecycle rules, retained data, and an output.
 cat > template.yaml <<'YAML'
 Resources:
   Bucket:
@@ -88,6 +88,18 @@ Resources:
         BlockPublicPolicy: true
         IgnorePublicAcls: true
         RestrictPublicBuckets: true
+  BucketPolicy:
+    Type: AWS::S3::BucketPolicy
+    Properties:
+      Bucket: !Ref Bucket
+      PolicyDocument:
+        Version: "2012-10-17"
+        Statement:
+          - Effect: Deny
+            Principal: "*"
+            Action: s3:*
+            Resource: [!GetAtt Bucket.Arn, !Sub "${Bucket.Arn}/*"]
+            Condition: {Bool: {aws:SecureTransport: "false"}}
 Outputs:
   BucketName:
     Value: !Ref Bucket
