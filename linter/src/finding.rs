@@ -174,9 +174,14 @@ impl FileReport {
 /// Columns count characters, so non-ASCII text needs characters counted up to the offset;
 /// counting from the line start for every finding would make a minified (one-line) template
 /// quadratic. Instead, the characters before every `CHECKPOINT`th byte are counted once, and
-/// a position counts at most that many bytes.
+/// a position counts at most that many bytes. The tables are built on the first position
+/// asked: most files of a linted tree have no finding and never need them.
 pub struct LineIndex<'a> {
     text: &'a str,
+    tables: std::cell::OnceCell<Tables>,
+}
+
+struct Tables {
     starts: Vec<usize>,
     /// `(byte offset, characters before it)` at char boundaries about `CHECKPOINT` bytes
     /// apart; empty for ASCII text, where a column is a byte distance.
@@ -187,45 +192,58 @@ pub struct LineIndex<'a> {
 const CHECKPOINT: usize = 1024;
 
 impl<'a> LineIndex<'a> {
-    /// Indexes line starts (and character counts, for non-ASCII text).
     pub fn new(text: &'a str) -> Self {
-        let mut starts = vec![0];
-        starts.extend(memchr::memchr_iter(b'\n', text.as_bytes()).map(|i| i + 1));
-        let mut checkpoints = Vec::new();
-        if !text.is_ascii() {
-            let (mut at, mut chars) = (0, 0);
-            checkpoints.push((0, 0));
-            for (i, _) in text.char_indices() {
-                if i >= at + CHECKPOINT {
-                    checkpoints.push((i, chars));
-                    at = i;
-                }
-                chars += 1;
-            }
-        }
         LineIndex {
             text,
-            starts,
-            checkpoints,
+            tables: std::cell::OnceCell::new(),
         }
     }
 
+    /// Line starts (and character counts, for non-ASCII text).
+    fn tables(&self) -> &Tables {
+        self.tables.get_or_init(|| {
+            let text = self.text;
+            let mut starts = vec![0];
+            starts.extend(memchr::memchr_iter(b'\n', text.as_bytes()).map(|i| i + 1));
+            let mut checkpoints = Vec::new();
+            if !text.is_ascii() {
+                let (mut at, mut chars) = (0, 0);
+                checkpoints.push((0, 0));
+                for (i, _) in text.char_indices() {
+                    if i >= at + CHECKPOINT {
+                        checkpoints.push((i, chars));
+                        at = i;
+                    }
+                    chars += 1;
+                }
+            }
+            Tables {
+                starts,
+                checkpoints,
+            }
+        })
+    }
+
     /// Characters before a byte offset (on a char boundary).
-    fn chars_before(&self, offset: usize) -> usize {
-        let i = self.checkpoints.partition_point(|&(b, _)| b <= offset) - 1;
-        let (byte, chars) = self.checkpoints[i];
+    fn chars_before(&self, checkpoints: &[(usize, usize)], offset: usize) -> usize {
+        let i = checkpoints.partition_point(|&(b, _)| b <= offset) - 1;
+        let (byte, chars) = checkpoints[i];
         chars + self.text[byte..offset].chars().count()
     }
 
     /// Line and column (both 1-based) of a byte offset.
     pub fn position(&self, offset: usize) -> (usize, usize) {
+        let Tables {
+            starts,
+            checkpoints,
+        } = self.tables();
         let offset = offset.min(self.text.len());
-        let line = self.starts.partition_point(|&s| s <= offset) - 1;
-        let start = self.starts[line];
-        let column = if self.checkpoints.is_empty() || !self.text.is_char_boundary(offset) {
+        let line = starts.partition_point(|&s| s <= offset) - 1;
+        let start = starts[line];
+        let column = if checkpoints.is_empty() || !self.text.is_char_boundary(offset) {
             offset - start
         } else {
-            self.chars_before(offset) - self.chars_before(start)
+            self.chars_before(checkpoints, offset) - self.chars_before(checkpoints, start)
         };
         (line + 1, column + 1)
     }
