@@ -384,7 +384,7 @@ fn explain_rule(info: &Info<'_>, r: &Rule) -> String {
     );
     if r.opt_in {
         out.push_str(&format!(
-            "Opt-in\n  a policy choice, off unless selected by code or name: `select: [{}]` in\n  .tap-lint.yaml or `--select {}` (a category does not enable it)\n\n",
+            "Opt-in\n  a policy choice, off unless named by code or name: `extend-select: [{}]` in\n  .tap-lint.yaml or `--extend-select {}` (a category does not enable it)\n\n",
             r.code, r.code
         ));
     }

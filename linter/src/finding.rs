@@ -191,6 +191,13 @@ struct Tables {
 /// Bytes between two character-count checkpoints of non-ASCII text.
 const CHECKPOINT: usize = 1024;
 
+/// The byte offset where each line of `text` starts (the first is 0).
+pub fn line_starts(text: &str) -> Vec<usize> {
+    let mut starts = vec![0];
+    starts.extend(memchr::memchr_iter(b'\n', text.as_bytes()).map(|i| i + 1));
+    starts
+}
+
 impl<'a> LineIndex<'a> {
     pub fn new(text: &'a str) -> Self {
         LineIndex {
@@ -203,8 +210,7 @@ impl<'a> LineIndex<'a> {
     fn tables(&self) -> &Tables {
         self.tables.get_or_init(|| {
             let text = self.text;
-            let mut starts = vec![0];
-            starts.extend(memchr::memchr_iter(b'\n', text.as_bytes()).map(|i| i + 1));
+            let starts = line_starts(text);
             let mut checkpoints = Vec::new();
             if !text.is_ascii() {
                 let (mut at, mut chars) = (0, 0);

@@ -6,7 +6,7 @@ use codespan_reporting::diagnostic::{Diagnostic, Label, Severity as Level};
 use codespan_reporting::files::{Error as FilesError, Files};
 use codespan_reporting::term::{self, termcolor};
 
-use crate::finding::{FileReport, Finding};
+use crate::finding::{FileReport, Finding, line_starts};
 use crate::model::node::Span;
 use crate::rules::{Applicability, Severity};
 
@@ -27,8 +27,7 @@ struct Source<'a> {
 
 impl<'a> Source<'a> {
     fn new(name: &'a str, text: &'a str) -> Self {
-        let mut starts = vec![0];
-        starts.extend(memchr::memchr_iter(b'\n', text.as_bytes()).map(|i| i + 1));
+        let starts = line_starts(text);
         Source { name, text, starts }
     }
 

@@ -23,8 +23,9 @@ pub struct RuleSpec {
     /// One line for listings.
     pub summary: String,
     /// A policy choice rather than a fault (multi-AZ databases, a WAF on every distribution):
-    /// the rule runs only when `select` names its code or name. A category does not enable it,
-    /// so `select: [security]` never turns a team's optional policy into findings.
+    /// the rule runs only when `select` or `extend-select` names its code or name. A category
+    /// does not enable it, so `select: [security]` never turns a team's optional policy into
+    /// findings.
     #[serde(default)]
     pub opt_in: bool,
     /// The finding text; placeholders in braces are checked when the rule loads.

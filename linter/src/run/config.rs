@@ -207,8 +207,8 @@ impl Config {
         Ok(())
     }
 
-    /// Checks every rule key (select, extend-select, ignore, severity, unsuppressable) names a rule, code or
-    /// category, then applies severities and `unsuppressable` to the rule set.
+    /// Checks every rule key (select, extend-select, ignore, severity, unsuppressable) names a
+    /// rule, code or category, then applies severities and `unsuppressable` to the rule set.
     pub fn apply(&self, set: &mut RuleSet) -> Result<(), SourceError> {
         let lists = [
             ("select", &self.spec.select),
